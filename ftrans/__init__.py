@@ -1,0 +1,16 @@
+"""ftrans: JAX-style functional transformations on numpy.
+
+>>> import ftrans, ftrans.numpy as jnp
+>>> float(ftrans.grad(lambda x: jnp.sin(x) * x)(0.0))
+0.0
+"""
+
+from ftrans.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear_transpose,  # noqa: F401
+                        linearize, make_jaxpr, value_and_grad, vjp)
+from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray  # noqa: F401
+from ftrans.errors import ConcretizationError, TracerLeakError  # noqa: F401
+from ftrans.eval import eval_jaxpr  # noqa: F401
+from ftrans.check import check_jaxpr  # noqa: F401
+from ftrans import lax, numpy, tree_util  # noqa: F401
+
+__version__ = "0.1.0"

@@ -1,0 +1,74 @@
+"""Symbolic zeros and undefined primals, shared by the rules and the AD passes.
+
+A ``Zero(aval)`` tangent or cotangent is never materialized unless a consumer
+needs an array; ``UndefinedPrimal(aval)`` marks the linear inputs of an
+equation being transposed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftrans.core import ShapedArray, get_aval
+
+
+class Zero:
+    """A symbolic zero of type ``aval``."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Zero({self.aval.str_short()})"
+
+
+class UndefinedPrimal:
+    """A linear input of an equation under transposition."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"UndefinedPrimal({self.aval.str_short()})"
+
+
+def is_undefined(x) -> bool:
+    return type(x) is UndefinedPrimal
+
+
+def zeros(aval: ShapedArray):
+    """A materialized zero array of type ``aval`` (staged as a broadcast)."""
+    from ftrans.prims.shape import full
+    return full(aval.shape, 0, aval.dtype)
+
+
+def instantiate(t):
+    """``t`` as an array: symbolic zeros become real zeros."""
+    return zeros(t.aval) if type(t) is Zero else t
+
+
+def add_tangents(a, b):
+    """``a + b`` where either may be a symbolic ``Zero``."""
+    if type(a) is Zero:
+        return b
+    if type(b) is Zero:
+        return a
+    from ftrans.prims.elementwise import add
+    return add(a, b)
+
+
+def zeros_like_aval(x) -> Zero:
+    return Zero(get_aval(x))
+
+
+def tangent_aval(aval: ShapedArray) -> ShapedArray:
+    """Tangents of floats are floats; integers and booleans have none."""
+    return aval
+
+
+def is_differentiable(aval: ShapedArray) -> bool:
+    return np.issubdtype(aval.dtype, np.inexact)

@@ -1,0 +1,500 @@
+"""The public transformations: thin wrappers that flatten pytrees, handle
+``argnums`` and ``has_aux``, trace the user's function once, and hand the
+jaxpr to the passes in ``ftrans.transforms``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ftrans.ad_util import Zero, is_differentiable
+from ftrans.core import ClosedJaxpr, ShapedArray, get_aval
+from ftrans.dtypes import float0
+from ftrans.errors import fn_name
+from ftrans.eval import eval_closed
+from ftrans.tracing import Tracer, trace_to_jaxpr
+from ftrans.transforms.dce import dce_jaxpr
+from ftrans.transforms.jvp import jvp_jaxpr
+from ftrans.transforms.partial_eval import partial_eval_jaxpr
+from ftrans.transforms.transpose import transpose_jaxpr
+from ftrans.tree_util import tree_flatten, tree_unflatten
+
+__all__ = ["make_jaxpr", "grad", "value_and_grad", "jvp", "vjp", "linearize",
+           "linear_transpose", "jacfwd", "jacrev", "jacobian", "hessian"]
+
+
+# --- tracing a user function ----------------------------------------------------
+
+def _as_leaf(x, where: str):
+    if type(x) is Tracer or isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (bool, int, float, complex, np.generic)):
+        return np.asarray(x)
+    if isinstance(x, ShapedArray):
+        return x
+    raise TypeError(f"{where}: argument leaves must be arrays or numbers, got "
+                    f"{type(x).__name__} ({x!r:.60}); pass it as a static "
+                    "argument or close over it instead")
+
+
+def _value_of(x):
+    if type(x) is Tracer:
+        return x.val
+    return None if isinstance(x, ShapedArray) else x
+
+
+class _Traced:
+    """A user function traced once: its jaxpr, trees, flat inputs and the
+    concrete outputs (when traced on concrete values)."""
+
+    def __init__(self, f: Callable, args: tuple, transform: str, concrete: bool,
+                 has_aux: bool = False):
+        flat, self.in_tree = tree_flatten(args)
+        self.flat_in = [_as_leaf(x, f"{transform}({fn_name(f)})") for x in flat]
+        avals = [x if isinstance(x, ShapedArray) else get_aval(x) for x in self.flat_in]
+        self.has_aux = has_aux
+
+        def flat_fn(*tracers):
+            out = f(*tree_unflatten(self.in_tree, tracers))
+            if has_aux:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise TypeError(f"{transform}({fn_name(f)}, has_aux=True): the "
+                                    "function must return a pair (output, aux), got "
+                                    f"{type(out).__name__}")
+                out, aux = out
+                aux_flat, self.aux_tree = tree_flatten(aux)
+            else:
+                aux_flat = []
+            out_flat, self.out_tree = tree_flatten(out)
+            self.n_out = len(out_flat)
+            return [*out_flat, *aux_flat]
+
+        in_vals = [_value_of(x) for x in self.flat_in] if concrete else None
+        self.closed, self.out_vals = trace_to_jaxpr(flat_fn, avals, in_vals, transform)
+
+    def split(self, flat_outs):
+        """``(outs, aux)`` as pytrees from the flat outputs."""
+        out = tree_unflatten(self.out_tree, flat_outs[:self.n_out])
+        if not self.has_aux:
+            return out, None
+        return out, tree_unflatten(self.aux_tree, flat_outs[self.n_out:])
+
+
+def _out(x):
+    """Values leaving ftrans are numpy arrays (tracers stay tracers)."""
+    return x if type(x) is Tracer else np.asarray(x)
+
+
+def _outs(tree):
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [_out(x) for x in leaves])
+
+
+def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Callable[..., ClosedJaxpr]:
+    """A function that traces ``fun`` abstractly and returns its jaxpr.
+
+    >>> import numpy as np, ftrans, ftrans.numpy as jnp
+    >>> print(ftrans.make_jaxpr(lambda x: jnp.sin(x) * 2.0)(np.ones(3)))
+    { lambda ; a:f64[3]. let
+        b:f64[3] = sin a
+        c:f64[3] = mul b 2.0
+      in (c,) }
+    """
+    static = _as_tuple(static_argnums)
+
+    @functools.wraps(fun)
+    def make_jaxpr_f(*args) -> ClosedJaxpr:
+        dyn_idx = [i for i in range(len(args)) if i not in static]
+
+        def dyn_fun(*dyn):
+            full = list(args)
+            for i, d in zip(dyn_idx, dyn):
+                full[i] = d
+            return fun(*full)
+
+        traced = _Traced(dyn_fun, tuple(args[i] for i in dyn_idx), "make_jaxpr",
+                         concrete=False)
+        return traced.closed
+
+    return make_jaxpr_f
+
+
+# --- forward mode ------------------------------------------------------------------
+
+def _diff_mask(flat) -> list[bool]:
+    return [is_differentiable(get_aval(x)) for x in flat]
+
+
+def _check_tangents(name, primals_flat, tangents, in_tree):
+    t_flat, t_tree = tree_flatten(tangents)
+    if t_tree != in_tree:
+        raise TypeError(f"{name}: tangents must have the structure of the primals, "
+                        f"got {t_tree} for primals {in_tree}")
+    out = []
+    for i, (p, t) in enumerate(zip(primals_flat, t_flat)):
+        pa = get_aval(p)
+        t = t if type(t) is Tracer else np.asarray(t)
+        ta = get_aval(t)
+        if is_differentiable(pa) and (ta.shape != pa.shape or ta.dtype != pa.dtype):
+            raise TypeError(f"{name}: tangent {i} has type {ta.str_short()} but its "
+                            f"primal has type {pa.str_short()}; they must match")
+        out.append(t)
+    return out
+
+
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
+    """Forward-mode derivative: ``(fun(*primals), J @ tangents)``.
+
+    >>> import ftrans, ftrans.numpy as jnp
+    >>> y, y_dot = ftrans.jvp(jnp.sin, (0.0,), (2.0,))
+    >>> float(y), float(y_dot)
+    (0.0, 2.0)
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    traced = _Traced(fun, primals, "jvp", concrete=True, has_aux=has_aux)
+    flat = traced.flat_in
+    t_flat = _check_tangents("jvp", flat, tangents, traced.in_tree)
+    mask = _diff_mask(flat)
+    jvp_closed, out_nz = jvp_jaxpr(traced.closed, mask)
+    res = eval_closed(dce_jaxpr(jvp_closed), *flat,
+                      *[t for t, m in zip(t_flat, mask) if m])
+    n_all = len(traced.closed.out_avals)
+    outs, tans = res[:n_all], iter(res[n_all:])
+    out_tans = [next(tans) if nz else np.zeros(o.shape, float0)
+                for nz, o in zip(out_nz, traced.closed.out_avals)][:traced.n_out]
+    out, aux = traced.split(outs)
+    result = (_outs(out), _outs(tree_unflatten(traced.out_tree, out_tans)))
+    return (*result, _outs(aux)) if has_aux else result
+
+
+# --- linearize: jvp + partial_eval -----------------------------------------------
+
+class _Linearized:
+    """The forward pass run once, and the linear jaxpr of the tangents."""
+
+    def __init__(self, traced: _Traced):
+        closed = traced.closed
+        self.mask = _diff_mask(traced.flat_in)
+        n_in, n_out = len(self.mask), traced.n_out
+        jvp_closed, out_nz = jvp_jaxpr(closed, self.mask)
+        # keep the primal outputs (and aux) and the main outputs' tangents
+        n_all = len(closed.out_avals)
+        n_tan_main = sum(out_nz[:n_out])
+        keep = [True] * n_all + [True] * n_tan_main + [False] * (sum(out_nz) - n_tan_main)
+        jvp_closed = dce_jaxpr(jvp_closed, keep)
+        self.out_nz = out_nz[:n_out]
+        n_t = sum(self.mask)
+        known, self.linear, _, n_res = partial_eval_jaxpr(
+            jvp_closed, [False] * n_in + [True] * n_t,
+            instantiate=[False] * n_all + [True] * n_tan_main)
+        vals = eval_closed(dce_jaxpr(known), *traced.flat_in)
+        self.outs, self.residuals = vals[:n_all], vals[n_all:]
+        self.linear = dce_jaxpr(self.linear)
+        self.n_res = n_res
+
+    def jvp(self, tangents_flat):
+        return eval_closed(self.linear, *self.residuals, *tangents_flat)
+
+
+def linearize(fun: Callable, *primals):
+    """``(fun(*primals), f_jvp)`` with ``f_jvp(*tangents)`` the linear map.
+
+    >>> import ftrans, ftrans.numpy as jnp
+    >>> y, f_jvp = ftrans.linearize(jnp.exp, 0.0)
+    >>> float(f_jvp(3.0))
+    3.0
+    """
+    traced = _Traced(fun, primals, "linearize", concrete=True)
+    lin = _Linearized(traced)
+    out, _ = traced.split(lin.outs)
+
+    def f_jvp(*tangents):
+        t_flat = _check_tangents("linearize", traced.flat_in, tangents, traced.in_tree)
+        tans = iter(lin.jvp([t for t, m in zip(t_flat, lin.mask) if m]))
+        flat = [next(tans) if nz else np.zeros(a.shape, float0)
+                for nz, a in zip(lin.out_nz, traced.closed.out_avals)]
+        return _outs(tree_unflatten(traced.out_tree, flat))
+
+    return _outs(out), f_jvp
+
+
+# --- reverse mode: linearize + transpose --------------------------------------------
+
+def vjp(fun: Callable, *primals, has_aux: bool = False):
+    """``(fun(*primals), vjp_fn)`` with ``vjp_fn(ct)`` the cotangents of the primals.
+
+    >>> import ftrans, ftrans.numpy as jnp
+    >>> y, f_vjp = ftrans.vjp(lambda x, y: x * y, 2.0, 3.0)
+    >>> [float(g) for g in f_vjp(1.0)]
+    [3.0, 2.0]
+    """
+    traced = _Traced(fun, primals, "vjp", concrete=True, has_aux=has_aux)
+    lin = _Linearized(traced)
+    n_lin = sum(lin.mask)
+    transposed = dce_jaxpr(transpose_jaxpr(
+        lin.linear, [False] * lin.n_res + [True] * n_lin))
+    out_avals = traced.closed.out_avals[:traced.n_out]
+
+    def vjp_fn(ct):
+        ct_flat, ct_tree = tree_flatten(ct)
+        if ct_tree != traced.out_tree:
+            raise TypeError(f"vjp: the cotangent must have the structure of the "
+                            f"output, {traced.out_tree}, got {ct_tree}")
+        cts = []
+        for i, (c, aval, nz) in enumerate(zip(ct_flat, out_avals, lin.out_nz)):
+            c = c if type(c) is Tracer else np.asarray(c, dtype=aval.dtype if nz else None)
+            if nz and get_aval(c).shape != aval.shape:
+                raise TypeError(f"vjp: cotangent {i} has shape {get_aval(c).shape}, "
+                                f"expected the output's shape {aval.shape}")
+            if nz:
+                cts.append(c)
+        in_cts = iter(eval_closed(transposed, *lin.residuals, *cts))
+        flat = [next(in_cts) if m else np.zeros(get_aval(x).shape, float0)
+                for x, m in zip(traced.flat_in, lin.mask)]
+        return tuple(_outs(tree_unflatten(traced.in_tree, flat)))
+
+    out, aux = traced.split(lin.outs)
+    return (_outs(out), vjp_fn, _outs(aux)) if has_aux else (_outs(out), vjp_fn)
+
+
+def _as_tuple(argnums) -> tuple:
+    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+
+def _arg_name(fun, i: int) -> str:
+    try:
+        params = list(inspect.signature(fun).parameters)
+        if i < len(params):
+            return f"argument {i} ('{params[i]}')"
+    except (TypeError, ValueError):
+        pass
+    return f"argument {i}"
+
+
+def _partial_argnums(name, fun, args, argnums):
+    """``fun`` as a function of ``args[argnums]`` only, with the others fixed."""
+    for i in argnums:
+        if not -len(args) <= i < len(args):
+            raise TypeError(f"{name}({fn_name(fun)}): argnums={argnums} but the "
+                            f"function was called with {len(args)} positional "
+                            "arguments")
+    idx = [i % len(args) for i in argnums]
+
+    def partial(*dyn):
+        full = list(args)
+        for i, d in zip(idx, dyn):
+            full[i] = d
+        return fun(*full)
+
+    return partial, tuple(args[i] for i in idx), idx
+
+
+def _check_diff_inputs(name, fun, dyn, idx):
+    for i, arg in zip(idx, dyn):
+        for leaf in tree_flatten(arg)[0]:
+            aval = get_aval(_as_leaf(leaf, name))
+            if not is_differentiable(aval):
+                raise TypeError(
+                    f"{name}({fn_name(fun)}) requires float inputs, but "
+                    f"{_arg_name(fun, i)} has type {aval.str_short()}. Pass it as "
+                    "a float array (x.astype(float)), or leave it out of argnums.")
+
+
+def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable:
+    """A function returning ``(fun(*args), grad(fun)(*args))``.
+
+    >>> import ftrans, ftrans.numpy as jnp
+    >>> v, g = ftrans.value_and_grad(lambda x: x ** 2)(3.0)
+    >>> float(v), float(g)
+    (9.0, 6.0)
+    """
+    nums = _as_tuple(argnums)
+
+    @functools.wraps(fun)
+    def value_and_grad_f(*args):
+        partial, dyn, idx = _partial_argnums("grad", fun, args, nums)
+        _check_diff_inputs("grad", fun, dyn, idx)
+        res = vjp(partial, *dyn, has_aux=has_aux)
+        out, f_vjp = res[0], res[1]
+        aval = get_aval(out) if type(out) is Tracer or isinstance(out, np.ndarray) else None
+        if aval is None or aval.shape != () or not is_differentiable(aval):
+            desc = aval.str_short() if aval is not None else type(out).__name__
+            raise TypeError(
+                f"grad({fn_name(fun)}) requires a scalar float output, but the "
+                f"function returned {desc}. For a non-scalar output use "
+                "ftrans.jacrev (the full Jacobian) or ftrans.vjp (a "
+                "vector-Jacobian product).")
+        g = f_vjp(np.ones((), aval.dtype))
+        g = g[0] if isinstance(argnums, int) else g
+        return ((out, res[2]), g) if has_aux else (out, g)
+
+    return value_and_grad_f
+
+
+def grad(fun: Callable, argnums: int | Sequence[int] = 0,
+         has_aux: bool = False) -> Callable:
+    """The gradient of a scalar function w.r.t. the arguments ``argnums``.
+
+    >>> import ftrans, ftrans.numpy as jnp
+    >>> float(ftrans.grad(jnp.sin)(0.0))
+    1.0
+    >>> float(ftrans.grad(ftrans.grad(lambda x: x ** 3))(2.0))
+    12.0
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def grad_f(*args):
+        value, g = vg(*args)
+        return (g, value[1]) if has_aux else g
+
+    return grad_f
+
+
+def linear_transpose(fun: Callable, *primals) -> Callable:
+    """The transpose of the linear function ``fun`` at the shapes of ``primals``.
+
+    >>> import ftrans, numpy as np
+    >>> f_t = ftrans.linear_transpose(lambda x: 3.0 * x, 1.0)
+    >>> float(f_t(1.0)[0])
+    3.0
+    """
+    traced = _Traced(fun, primals, "linear_transpose", concrete=False)
+    n_in = len(traced.flat_in)
+    transposed = dce_jaxpr(transpose_jaxpr(traced.closed, [True] * n_in))
+
+    def transposed_fn(ct):
+        ct_flat, ct_tree = tree_flatten(ct)
+        if ct_tree != traced.out_tree:
+            raise TypeError(f"linear_transpose: cotangent structure {ct_tree} does "
+                            f"not match the output structure {traced.out_tree}")
+        flat = eval_closed(transposed, *ct_flat)
+        return tuple(_outs(tree_unflatten(traced.in_tree, flat)))
+
+    return transposed_fn
+
+
+# --- Jacobians and Hessians ------------------------------------------------------
+
+def _basis(aval: ShapedArray):
+    """The standard basis of ``aval``'s space, one array at a time."""
+    for k in range(aval.size):
+        e = np.zeros(aval.size, aval.dtype)
+        e[k] = 1
+        yield e.reshape(aval.shape)
+
+
+def _assemble(blocks, first_shape, second_shape, along_last: bool):
+    """Stack per-element blocks into an array of shape first + second."""
+    import ftrans.numpy as jnp
+    if not blocks:
+        return np.zeros(first_shape + second_shape)
+    stacked = jnp.stack(blocks, axis=-1 if along_last else 0)
+    return _out(jnp.reshape(stacked, first_shape + second_shape))
+
+
+def _check_float_outputs(name, fun, avals):
+    for a in avals:
+        if not is_differentiable(a):
+            raise TypeError(f"{name}({fn_name(fun)}) requires float outputs, got "
+                            f"{a.str_short()}")
+
+
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0,
+           has_aux: bool = False) -> Callable:
+    """The Jacobian by forward mode: one JVP per input element (column by column).
+
+    >>> import ftrans, ftrans.numpy as jnp, numpy as np
+    >>> ftrans.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    nums = _as_tuple(argnums)
+
+    @functools.wraps(fun)
+    def jacfwd_f(*args):
+        partial, dyn, idx = _partial_argnums("jacfwd", fun, args, nums)
+        _check_diff_inputs("jacfwd", fun, dyn, idx)
+        traced = _Traced(partial, dyn, "jacfwd", concrete=True, has_aux=has_aux)
+        out_avals = traced.closed.out_avals[:traced.n_out]
+        _check_float_outputs("jacfwd", fun, out_avals)
+        lin = _Linearized(traced)
+        in_avals = [get_aval(x) for x in traced.flat_in]
+        zeros = [np.zeros(a.shape, a.dtype) for a in in_avals]
+        # columns[j][i]: d out_i / d in_j for each basis element of input j
+        columns = []
+        for j, aval in enumerate(in_avals):
+            cols = []
+            for e in _basis(aval):
+                cols.append(lin.jvp(zeros[:j] + [e] + zeros[j + 1:]))
+            columns.append(cols)
+        jac = [[_assemble([c[i] for c in columns[j]], o.shape, in_avals[j].shape, True)
+                for j in range(len(in_avals))] for i, o in enumerate(out_avals)]
+        return _jac_tree(traced, jac, isinstance(argnums, int), has_aux, lin.outs)
+
+    return jacfwd_f
+
+
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0,
+           has_aux: bool = False) -> Callable:
+    """The Jacobian by reverse mode: one VJP per output element (row by row).
+
+    >>> import ftrans, ftrans.numpy as jnp, numpy as np
+    >>> ftrans.jacrev(lambda x: jnp.sum(x ** 2))(np.array([1.0, 2.0]))
+    array([2., 4.])
+    """
+    nums = _as_tuple(argnums)
+
+    @functools.wraps(fun)
+    def jacrev_f(*args):
+        partial, dyn, idx = _partial_argnums("jacrev", fun, args, nums)
+        _check_diff_inputs("jacrev", fun, dyn, idx)
+        traced = _Traced(partial, dyn, "jacrev", concrete=True, has_aux=has_aux)
+        out_avals = traced.closed.out_avals[:traced.n_out]
+        _check_float_outputs("jacrev", fun, out_avals)
+        lin = _Linearized(traced)
+        transposed = dce_jaxpr(transpose_jaxpr(
+            lin.linear, [False] * lin.n_res + [True] * sum(lin.mask)))
+        in_avals = [get_aval(x) for x in traced.flat_in]
+        zeros = [np.zeros(a.shape, a.dtype) for a in out_avals]
+        rows = []  # rows[i][j]: d out_i / d in_j for each basis element of output i
+        for i, aval in enumerate(out_avals):
+            rows.append([eval_closed(transposed, *lin.residuals,
+                                     *(zeros[:i] + [e] + zeros[i + 1:]))
+                         for e in _basis(aval)])
+        jac = [[_assemble([r[j] for r in rows[i]], o.shape, in_avals[j].shape, False)
+                for j in range(len(in_avals))] for i, o in enumerate(out_avals)]
+        return _jac_tree(traced, jac, isinstance(argnums, int), has_aux, lin.outs)
+
+    return jacrev_f
+
+
+def _jac_tree(traced: _Traced, jac, single_arg: bool, has_aux: bool, outs):
+    """Output pytree of input pytrees, leaf shapes ``out.shape + in.shape``."""
+    per_out = [tree_unflatten(traced.in_tree, row) for row in jac]
+    if single_arg:
+        per_out = [p[0] for p in per_out]
+    tree = tree_unflatten(traced.out_tree, per_out)
+    if has_aux:
+        return tree, _outs(traced.split(outs)[1])
+    return tree
+
+
+jacobian = jacrev
+
+
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0,
+            has_aux: bool = False) -> Callable:
+    """The Hessian, as ``jacfwd(jacrev(fun))``.
+
+    >>> import ftrans, ftrans.numpy as jnp, numpy as np
+    >>> ftrans.hessian(lambda x: jnp.sum(x ** 3))(np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)

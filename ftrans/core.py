@@ -1,0 +1,214 @@
+"""The IR: abstract values, variables, equations, jaxprs and primitives.
+
+A jaxpr is a typed, single-assignment list of equations. Each equation applies
+one ``Primitive`` to variables or literals. A primitive carries all of its
+rules as attributes (``impl``, ``abstract_eval``, ``jvp``, ``transpose``,
+``batch``), set by decorators in one block beside the primitive: there are no
+global rule tables. See DESIGN.md §2-3.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ftrans.dtypes import short_name
+
+
+class ShapedArray:
+    """The abstract value of an array: its shape and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def update(self, shape=None, dtype=None) -> "ShapedArray":
+        return ShapedArray(self.shape if shape is None else shape,
+                           self.dtype if dtype is None else dtype)
+
+    def str_short(self) -> str:
+        return f"{short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def __eq__(self, other):
+        return (type(other) is ShapedArray and self.shape == other.shape
+                and self.dtype == other.dtype)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self):
+        return f"ShapedArray({self.str_short()})"
+
+
+def get_aval(x) -> ShapedArray:
+    """The abstract value of a numpy array, Python scalar or tracer."""
+    aval = getattr(x, "aval", None)
+    if aval is not None:
+        return aval
+    x = np.asarray(x)
+    return ShapedArray(x.shape, x.dtype)
+
+
+class Var:
+    """A jaxpr variable. Identity is the variable; names are given when printing."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A rank-0 constant written inline in a jaxpr (``mul b 2.0``)."""
+
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val, aval: ShapedArray):
+        self.val = val
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Literal({self.val!r})"
+
+
+Atom = Var | Literal
+
+
+class Eqn:
+    """``outputs = primitive[params](*inputs)``; params are static and hashable."""
+
+    __slots__ = ("primitive", "inputs", "outputs", "params")
+
+    def __init__(self, primitive: "Primitive", inputs: list, outputs: list[Var],
+                 params: dict):
+        self.primitive = primitive
+        self.inputs = inputs
+        self.outputs = outputs
+        self.params = params
+
+
+class Jaxpr:
+    """``{ lambda constvars ; invars. let eqns in (outvars) }``."""
+
+    __slots__ = ("constvars", "invars", "eqns", "outvars")
+
+    def __init__(self, constvars, invars, eqns, outvars):
+        self.constvars = list(constvars)
+        self.invars = list(invars)
+        self.eqns = list(eqns)
+        self.outvars = list(outvars)
+
+    def __str__(self):
+        from ftrans.pretty import pp_jaxpr
+        return pp_jaxpr(self)
+
+    __repr__ = __str__
+
+
+class ClosedJaxpr:
+    """A jaxpr with values for its constvars. What transformations consume and return."""
+
+    __slots__ = ("jaxpr", "consts")
+
+    def __init__(self, jaxpr: Jaxpr, consts):
+        self.jaxpr = jaxpr
+        self.consts = list(consts)
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.jaxpr.invars]
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.jaxpr.outvars]
+
+    @property
+    def eqns(self) -> list[Eqn]:
+        return self.jaxpr.eqns
+
+    def __str__(self):
+        from ftrans.pretty import pp_jaxpr
+        return pp_jaxpr(self.jaxpr, self.consts)
+
+    __repr__ = __str__
+
+
+class Primitive:
+    """A named operation with its rules attached.
+
+    >>> p = Primitive("my_double")
+    >>> _ = p.def_impl(lambda x: 2 * x)
+    >>> _ = p.def_abstract_eval(lambda x: x)
+    >>> p.bind(np.ones(2))
+    array([2., 2.])
+    """
+
+    registry: dict[str, "Primitive"] = {}
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl: Callable | None = None
+        self.abstract_eval: Callable | None = None
+        self.jvp: Callable | None = None
+        self.transpose: Callable | None = None
+        self.batch: Callable | None = None
+        # optional, for primitives that carry sub-jaxprs (cond, scan, ...)
+        self.partial_eval: Callable | None = None
+        self.dce: Callable | None = None
+        Primitive.registry[name] = self
+
+    def bind(self, *args, **params) -> Any:
+        return _tracing.bind(self, args, params)
+
+    def def_impl(self, f):
+        self.impl = f
+        return f
+
+    def def_abstract_eval(self, f):
+        self.abstract_eval = f
+        return f
+
+    def def_jvp(self, f):
+        self.jvp = f
+        return f
+
+    def def_transpose(self, f):
+        self.transpose = f
+        return f
+
+    def def_batch(self, f):
+        self.batch = f
+        return f
+
+    def rule(self, kind: str) -> Callable:
+        """The rule for a transformation, or a clear error naming both."""
+        f = getattr(self, kind)
+        if f is None:
+            names = {"jvp": "differentiation (JVP)", "transpose":
+                     "reverse-mode differentiation (transpose)",
+                     "batch": "vmap (batching)"}
+            raise NotImplementedError(
+                f"{names.get(kind, kind)}: primitive '{self.name}' has no "
+                f"{kind} rule")
+        return f
+
+    def __repr__(self):
+        return self.name
+
+
+from ftrans import tracing as _tracing  # noqa: E402  (bind lives with the trace)

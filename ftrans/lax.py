@@ -1,0 +1,15 @@
+"""``ftrans.lax``: the primitives' functional forms (as ``jax.lax``).
+
+Each function binds one primitive; operands must already have matching
+dtypes and shapes (rank-0 operands broadcast). ``ftrans.numpy`` is the
+friendlier layer on top.
+"""
+
+from ftrans.prims.elementwise import *  # noqa: F401,F403
+from ftrans.prims.elementwise import __all__ as _elementwise
+from ftrans.prims.reductions import *  # noqa: F401,F403
+from ftrans.prims.reductions import __all__ as _reductions
+from ftrans.prims.shape import *  # noqa: F401,F403
+from ftrans.prims.shape import __all__ as _shape
+
+__all__ = [*_elementwise, *_reductions, *_shape]

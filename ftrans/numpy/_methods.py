@@ -1,0 +1,75 @@
+"""Operators and array methods on ``Tracer``: ``x + y``, ``x @ y``, ``x[i]``,
+``x.sum()``, ``x.T``, ``x.at[i].set(v)``, ... — each defers to the
+ftrans.numpy function of the same meaning."""
+
+from __future__ import annotations
+
+import ftrans.numpy as jnp
+from ftrans.tracing import Tracer
+
+
+def _binary(name, reflected=False):
+    def op(self, other):
+        f = getattr(jnp, name)
+        return f(other, self) if reflected else f(self, other)
+    return op
+
+
+_OPERATORS = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
+    "floordiv": "floor_divide", "mod": "remainder", "pow": "power",
+    "matmul": "matmul", "and": "bitwise_and", "or": "bitwise_or",
+}
+
+for _op, _fn in _OPERATORS.items():
+    setattr(Tracer, f"__{_op}__", _binary(_fn))
+    setattr(Tracer, f"__r{_op}__", _binary(_fn, reflected=True))
+
+for _op, _fn in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+                 "gt": "greater", "ge": "greater_equal"}.items():
+    setattr(Tracer, f"__{_op}__", _binary(_fn))
+
+Tracer.__neg__ = lambda self: jnp.negative(self)
+Tracer.__pos__ = lambda self: self
+Tracer.__abs__ = lambda self: jnp.abs(self)
+Tracer.__invert__ = lambda self: jnp.invert(self)
+Tracer.__getitem__ = lambda self, idx: jnp._indexing.getitem(self, idx)
+
+
+def _len(self):
+    if not self.shape:
+        raise TypeError(f"len() of a rank-0 traced array ({self.aval.str_short()})")
+    return self.shape[0]
+
+
+def _iter(self):
+    if not self.shape:
+        raise TypeError(f"iteration over a rank-0 traced array ({self.aval.str_short()})")
+    return (self[i] for i in range(self.shape[0]))
+
+
+Tracer.__len__ = _len
+Tracer.__iter__ = _iter
+Tracer.T = property(lambda self: jnp.transpose(self))
+Tracer.mT = property(lambda self: jnp.swapaxes(self, -1, -2))
+Tracer.at = property(lambda self: jnp._indexing.AtIndexer(self))
+
+for _name in ("sum", "mean", "prod", "max", "min", "argmax", "argmin", "var",
+              "std", "cumsum", "ravel", "squeeze", "transpose", "swapaxes",
+              "clip", "dot", "flatten", "conj", "round", "any", "all", "repeat",
+              "diagonal", "trace"):
+    def _method(self, *args, _name=_name, **kwargs):
+        return getattr(jnp, _name)(self, *args, **kwargs)
+    _method.__name__ = _name
+    setattr(Tracer, _name, _method)
+
+
+def _reshape(self, *shape, order="C"):
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return jnp.reshape(self, shape)
+
+
+Tracer.reshape = _reshape
+Tracer.astype = lambda self, dtype: jnp.asarray(self, dtype=dtype)
+Tracer.transpose = lambda self, *axes: jnp.transpose(
+    self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else (axes or None))

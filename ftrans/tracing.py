@@ -1,0 +1,232 @@
+"""The one staging trace: tracers, the per-thread trace stack, and ``bind``.
+
+Every operation on a ``Tracer`` binds a primitive, which appends one equation
+to the jaxpr its trace is building. A trace is *concrete* when it was started
+on concrete arrays (``grad(f)(x)``): each tracer then also carries its value,
+computed as it is traced, so Python control flow on values works. Under
+``make_jaxpr`` tracers are abstract and asking for a value raises
+``ConcretizationError``. A tracer of an *enclosing* trace met while tracing an
+inner function is captured as a constant input of the inner jaxpr.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
+from ftrans.errors import ConcretizationError, TracerLeakError, concretization_message
+
+
+class _Context(threading.local):
+    def __init__(self):
+        self.stack: list[Trace] = []
+
+
+_ctx = _Context()
+
+
+class Trace:
+    """Builds one jaxpr. ``concrete`` traces also compute every value."""
+
+    def __init__(self, concrete: bool, transform: str | None):
+        self.concrete = concrete
+        self.transform = transform
+        self.level = len(_ctx.stack)
+        self.alive = True
+        self.invars: list[Var] = []
+        self.eqns: list[Eqn] = []
+        self.constvars: list[Var] = []
+        self.consts: list = []
+        self._const_var: dict[int, Var] = {}
+
+    def new_arg(self, aval: ShapedArray, val=None) -> "Tracer":
+        var = Var(aval)
+        self.invars.append(var)
+        return Tracer(self, var, val)
+
+    def lift(self, x):
+        """The jaxpr atom standing for ``x`` inside this trace."""
+        if type(x) is Tracer:
+            if x._trace is self:
+                return x._var
+            if not x._trace.alive:
+                raise _leak_error(x)
+        else:
+            x = np.asarray(x) if not isinstance(x, np.ndarray) else x
+            if x.ndim == 0:
+                return Literal(x[()], ShapedArray((), x.dtype))
+        var = self._const_var.get(id(x))
+        if var is None:
+            var = self._const_var[id(x)] = Var(x.aval if type(x) is Tracer
+                                               else ShapedArray(x.shape, x.dtype))
+            self.constvars.append(var)
+            self.consts.append(x)
+        return var
+
+    def process(self, prim, args, params):
+        atoms = [self.lift(a) for a in args]
+        out_aval = prim.rule("abstract_eval")(*[a.aval for a in atoms], **params)
+        val = None
+        if self.concrete:
+            vals = [_value(a) for a in args]
+            if all(v is not None for v in vals):
+                val = prim.impl(*vals, **params)
+        if prim.multiple_results:
+            vals = val if val is not None else [None] * len(out_aval)
+            outs = [Tracer(self, Var(a), _arr(v)) for a, v in zip(out_aval, vals)]
+        else:
+            outs = [Tracer(self, Var(out_aval), _arr(val))]
+        self.eqns.append(Eqn(prim, atoms, [t._var for t in outs], params))
+        return outs if prim.multiple_results else outs[0]
+
+    def to_jaxpr(self, outs: Sequence) -> ClosedJaxpr:
+        outvars = [self.lift(x) for x in outs]
+        jaxpr = Jaxpr(self.constvars, self.invars, self.eqns, outvars)
+        return ClosedJaxpr(jaxpr, self.consts)
+
+
+def _arr(v):
+    return v if v is None or type(v) is np.ndarray else np.asarray(v)
+
+
+def _value(x):
+    return x.val if type(x) is Tracer else x
+
+
+def _leak_error(t: "Tracer") -> TracerLeakError:
+    where = f"`{t._trace.transform}`" if t._trace.transform else "a trace"
+    return TracerLeakError(
+        f"A tracer of type {t.aval.str_short()} created inside {where} was used "
+        "after that transformation returned (it leaked out, e.g. through a "
+        "global, a closure or a list). Return the value from the transformed "
+        "function instead of storing it.")
+
+
+class Tracer:
+    """A traced array. Operators and methods come from ftrans.numpy."""
+
+    __slots__ = ("_trace", "_var", "val")
+    __array_priority__ = 1000
+
+    def __init__(self, trace: Trace, var: Var, val=None):
+        self._trace = trace
+        self._var = var
+        self.val = val
+
+    @property
+    def aval(self) -> ShapedArray:
+        return self._var.aval
+
+    shape = property(lambda self: self._var.aval.shape)
+    dtype = property(lambda self: self._var.aval.dtype)
+    ndim = property(lambda self: self._var.aval.ndim)
+    size = property(lambda self: self._var.aval.size)
+
+    def concrete_value(self, op: str) -> np.ndarray:
+        """The value, or ``ConcretizationError`` naming ``op`` if abstract."""
+        if not self._trace.alive:
+            raise _leak_error(self)
+        if self.val is None:
+            raise ConcretizationError(
+                concretization_message(op, self.aval, self._trace.transform))
+        return self.val
+
+    def __bool__(self):
+        return bool(self.concrete_value("bool(x) (e.g. `if x:` or `x and y`)"))
+
+    def __float__(self):
+        return float(self.concrete_value("float(x)"))
+
+    def __int__(self):
+        return int(self.concrete_value("int(x)"))
+
+    def __complex__(self):
+        return complex(self.concrete_value("complex(x)"))
+
+    def __index__(self):
+        return int(self.concrete_value("using a traced value as an index (x.__index__)"))
+
+    def item(self):
+        return self.concrete_value("x.item()").item()
+
+    def tolist(self):
+        return self.concrete_value("x.tolist()").tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if self.val is not None and self._trace.alive:
+            raise TypeError(
+                f"np.asarray / numpy function called on a traced array of type "
+                f"{self.aval.str_short()}: numpy cannot see through tracers, so "
+                "the result would not be differentiated. Use ftrans.numpy "
+                "(import ftrans.numpy as jnp) inside transformed functions.")
+        raise ConcretizationError(
+            concretization_message("np.asarray(x) / a numpy function", self.aval,
+                                   self._trace.transform)
+            + " Inside transformed functions use ftrans.numpy instead of numpy.")
+
+    def __setitem__(self, idx, value):
+        raise TypeError(
+            f"Traced arrays are immutable: `x[{_idx_str(idx)}] = ...` on an array of "
+            f"type {self.aval.str_short()} is not supported. Use "
+            f"`x = x.at[{_idx_str(idx)}].set(value)` instead.")
+
+    def __repr__(self):
+        kind = "concrete" if self.val is not None else "abstract"
+        return f"Tracer<{self.aval.str_short()}, {kind}>"
+
+    __hash__ = object.__hash__
+
+
+def _idx_str(idx) -> str:
+    return repr(idx) if not isinstance(idx, tuple) else ", ".join(map(repr, idx))
+
+
+def bind(prim, args, params):
+    """Apply ``prim``: stage it into the innermost trace among the arguments,
+    or run its impl eagerly when no argument is traced."""
+    trace = None
+    for a in args:
+        if type(a) is Tracer:
+            t = a._trace
+            if not t.alive:
+                raise _leak_error(a)
+            if trace is None or t.level > trace.level:
+                trace = t
+    if trace is not None:
+        return trace.process(prim, args, params)
+    prim.rule("abstract_eval")(*[_eager_aval(a) for a in args], **params)
+    out = prim.impl(*args, **params)
+    if prim.multiple_results:
+        return [_arr(o) for o in out]
+    return _arr(out)
+
+
+def _eager_aval(x) -> ShapedArray:
+    x = x if isinstance(x, np.ndarray) else np.asarray(x)
+    return ShapedArray(x.shape, x.dtype)
+
+
+def trace_to_jaxpr(fn: Callable, in_avals: Sequence[ShapedArray], in_vals=None,
+                   transform: str | None = None):
+    """Trace ``fn`` (flat list of tracers -> flat list of outputs) into a
+    ``ClosedJaxpr``. With ``in_vals`` the trace is concrete and the concrete
+    outputs are returned too: ``(closed_jaxpr, out_vals or None)``."""
+    trace = Trace(concrete=in_vals is not None, transform=transform)
+    _ctx.stack.append(trace)
+    try:
+        vals = in_vals if in_vals is not None else [None] * len(in_avals)
+        args = [trace.new_arg(a, _arr(v)) for a, v in zip(in_avals, vals)]
+        outs = list(fn(*args))
+        closed = trace.to_jaxpr(outs)
+        out_vals = [_value(o) for o in outs] if in_vals is not None else None
+    finally:
+        _ctx.stack.pop()
+        trace.alive = False
+    return closed, out_vals
+
+
+def current_trace_level() -> int:
+    return len(_ctx.stack)

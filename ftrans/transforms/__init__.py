@@ -1,0 +1,1 @@
+"""Transformations: each module is one pass from ClosedJaxpr to ClosedJaxpr."""

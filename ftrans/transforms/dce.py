@@ -1,0 +1,34 @@
+"""Dead-code elimination: drop equations whose outputs nobody uses.
+
+Run on every transformed jaxpr. Primitives are pure, so liveness alone
+decides; unused constvars are dropped with their constants. Primitives with
+sub-jaxprs may prune those through their ``dce`` rule.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ftrans.core import ClosedJaxpr, Jaxpr, Var
+
+
+def dce_jaxpr(closed: ClosedJaxpr, used_outputs: Sequence[bool] | None = None
+              ) -> ClosedJaxpr:
+    """``closed`` without dead equations (and, optionally, unused outputs)."""
+    jaxpr = closed.jaxpr
+    outvars = (jaxpr.outvars if used_outputs is None else
+               [v for v, u in zip(jaxpr.outvars, used_outputs) if u])
+    live = {v for v in outvars if type(v) is Var}
+    kept = []
+    for eqn in reversed(jaxpr.eqns):
+        used = [v in live for v in eqn.outputs]
+        if not any(used):
+            continue
+        if eqn.primitive.dce is not None and not all(used):
+            eqn = eqn.primitive.dce(eqn, used)
+        kept.append(eqn)
+        live.update(v for v in eqn.inputs if type(v) is Var)
+    kept.reverse()
+    consts = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if v in live]
+    new = Jaxpr([v for v, _ in consts], jaxpr.invars, kept, outvars)
+    return ClosedJaxpr(new, [c for _, c in consts])
