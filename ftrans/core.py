@@ -119,6 +119,11 @@ class Jaxpr:
     __repr__ = __str__
 
 
+# Debug switch (like JAX's jax_enable_checks): when true, every ClosedJaxpr
+# built by tracing or by a transformation is type-checked. The tests turn it on.
+enable_checks = False
+
+
 class ClosedJaxpr:
     """A jaxpr with values for its constvars. What transformations consume and return."""
 
@@ -127,6 +132,9 @@ class ClosedJaxpr:
     def __init__(self, jaxpr: Jaxpr, consts):
         self.jaxpr = jaxpr
         self.consts = list(consts)
+        if enable_checks:
+            from ftrans.check import check_jaxpr
+            check_jaxpr(self)
 
     @property
     def in_avals(self) -> list[ShapedArray]:

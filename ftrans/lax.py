@@ -11,5 +11,8 @@ from ftrans.prims.reductions import *  # noqa: F401,F403
 from ftrans.prims.reductions import __all__ as _reductions
 from ftrans.prims.shape import *  # noqa: F401,F403
 from ftrans.prims.shape import __all__ as _shape
+from ftrans.prims.linalg import *  # noqa: F401,F403
+from ftrans.prims.linalg import __all__ as _linalg
+from ftrans.prims import linalg  # noqa: F401  (ftrans.lax.linalg.triangular_solve)
 
-__all__ = [*_elementwise, *_reductions, *_shape]
+__all__ = [*_elementwise, *_reductions, *_shape, *_linalg]

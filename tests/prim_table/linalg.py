@@ -1,0 +1,5 @@
+"""Rows of the primitive table for ftrans/prims/linalg.py."""
+
+from tests.prim_table import Case  # noqa: F401
+
+CASES: list = []
