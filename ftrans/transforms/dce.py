@@ -32,3 +32,19 @@ def dce_jaxpr(closed: ClosedJaxpr, used_outputs: Sequence[bool] | None = None
     consts = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if v in live]
     new = Jaxpr([v for v, _ in consts], jaxpr.invars, kept, outvars)
     return ClosedJaxpr(new, [c for _, c in consts])
+
+
+def dce_prune(closed: ClosedJaxpr, used_outputs: Sequence[bool]):
+    """Drop unused outputs and dead equations, then report which inputs are
+    still used: ``(pruned closed jaxpr with all inputs, used_inputs)``."""
+    pruned = dce_jaxpr(closed, used_outputs)
+    live = {v for e in pruned.eqns for v in e.inputs if type(v) is Var}
+    live.update(v for v in pruned.jaxpr.outvars if type(v) is Var)
+    return pruned, [v in live for v in pruned.jaxpr.invars]
+
+
+def select_inputs(closed: ClosedJaxpr, keep: Sequence[bool]) -> ClosedJaxpr:
+    """``closed`` with only the inputs marked in ``keep`` (the others unused)."""
+    j = closed.jaxpr
+    invars = [v for v, k in zip(j.invars, keep) if k]
+    return ClosedJaxpr(Jaxpr(j.constvars, invars, j.eqns, j.outvars), closed.consts)

@@ -1,0 +1,80 @@
+"""Helpers for primitives that carry sub-jaxprs (cond, scan, while, remat,
+custom derivatives): tracing a user function into a sub-jaxpr whose
+constants become explicit operands, and reordering a jaxpr's inputs/outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray, Var, get_aval
+from ftrans.tracing import Tracer, trace_to_jaxpr
+from ftrans.tree_util import tree_flatten, tree_unflatten
+
+
+def hoist_consts(closed: ClosedJaxpr):
+    """``(jaxpr taking its constants as leading inputs, constants)``.
+
+    Constants that are tracers of an enclosing trace must become operands of
+    the equation, so that transformations of the enclosing trace see them."""
+    j = closed.jaxpr
+    return (ClosedJaxpr(Jaxpr([], j.constvars + j.invars, j.eqns, j.outvars), []),
+            list(closed.consts))
+
+
+def flat_avals(leaves) -> list[ShapedArray]:
+    return [get_aval(x) for x in leaves]
+
+
+def as_operand(x):
+    import numpy as np
+    return x if type(x) is Tracer or isinstance(x, np.ndarray) else np.asarray(x)
+
+
+def trace_tree_fn(fn: Callable, in_trees: Sequence, in_avals: Sequence[ShapedArray],
+                  name: str):
+    """Trace ``fn(*unflattened args)`` abstractly; returns
+    ``(jaxpr with consts hoisted, consts, out_tree)``."""
+    store = {}
+
+    def flat_fn(*flat):
+        args, i = [], 0
+        for tree in in_trees:
+            args.append(tree_unflatten(tree, flat[i:i + tree.num_leaves]))
+            i += tree.num_leaves
+        out_flat, store["tree"] = tree_flatten(fn(*args))
+        return out_flat
+
+    closed, _ = trace_to_jaxpr(flat_fn, list(in_avals), transform=name)
+    jaxpr, consts = hoist_consts(closed)
+    return jaxpr, consts, store["tree"]
+
+
+def reorder(closed: ClosedJaxpr, in_order=None, out_order=None) -> ClosedJaxpr:
+    """``closed`` with its inputs/outputs permuted (lists of old positions)."""
+    j = closed.jaxpr
+    invars = j.invars if in_order is None else [j.invars[i] for i in in_order]
+    outvars = j.outvars if out_order is None else [j.outvars[i] for i in out_order]
+    return ClosedJaxpr(Jaxpr(j.constvars, invars, j.eqns, outvars), closed.consts)
+
+
+def add_unused_inputs(closed: ClosedJaxpr, avals, at_end: bool = True) -> ClosedJaxpr:
+    """``closed`` taking extra, ignored inputs of types ``avals``."""
+    j = closed.jaxpr
+    extra = [Var(a) for a in avals]
+    invars = j.invars + extra if at_end else extra + j.invars
+    return ClosedJaxpr(Jaxpr(j.constvars, invars, j.eqns, j.outvars), closed.consts)
+
+
+def groups(seq, *sizes):
+    """Split ``seq`` into consecutive groups of the given sizes (the rest last)."""
+    out, i = [], 0
+    for n in sizes:
+        out.append(list(seq[i:i + n]))
+        i += n
+    out.append(list(seq[i:]))
+    return out
+
+
+def positions(mask: Sequence[bool], offset: int = 0, value: bool = True) -> list[int]:
+    return [offset + i for i, m in enumerate(mask) if m == value]
