@@ -1,9 +1,10 @@
 """``custom_jvp``, ``custom_vjp`` and ``checkpoint``: user-defined derivative
 rules and rematerialization, as in JAX.
 
-Calling a decorated function traces the function and its rules into jaxprs
-and binds one primitive (see ``ftrans/prims/special.py``), so every
-transformation, nested ones included, uses the user's rule.
+Calling a decorated function traces the function into a jaxpr and binds one
+primitive (see ``ftrans/prims/special.py``) that carries the user's rule; the
+rule runs when, and only when, that equation is differentiated, so every
+transformation, nested ones included, uses it.
 """
 
 from __future__ import annotations
@@ -20,35 +21,37 @@ from ftrans.tree_util import tree_flatten, tree_unflatten
 __all__ = ["custom_jvp", "custom_vjp", "checkpoint", "remat"]
 
 
-def _split_args(args, nondiff_argnums):
-    nondiff = tuple(args[i] for i in nondiff_argnums)
-    diff = tuple(a for i, a in enumerate(args) if i not in nondiff_argnums)
-    return nondiff, diff
-
-
 def _merger(nondiff_argnums, n_args):
+    """Rebuild the full argument tuple from the nondiff and diff arguments."""
     def merge(nondiff, diff):
         nd, d = iter(nondiff), iter(diff)
         return tuple(next(nd) if i in nondiff_argnums else next(d) for i in range(n_args))
     return merge
 
 
-def _flatten_operands(diff):
-    flat, tree = tree_flatten(diff)
+def _split_args(args, nondiff_argnums):
+    nondiff = tuple(args[i] for i in nondiff_argnums)
+    diff = tuple(a for i, a in enumerate(args) if i not in nondiff_argnums)
+    return nondiff, diff
+
+
+def _flatten_operands(tree_of_args):
+    flat, tree = tree_flatten(tree_of_args)
     flat = [as_operand(x) for x in flat]
     return flat, tree, [get_aval(x) for x in flat]
 
 
-def _check_same_types(who, what, got_tree, got_avals, want_tree, want_avals):
-    if got_tree != want_tree or list(got_avals) != list(want_avals):
+def _check_types(who, what, tree, leaves, want_tree, want_avals):
+    avals = [get_aval(as_operand(x)) for x in leaves]
+    if tree != want_tree or avals != list(want_avals):
         raise TypeError(
             f"{who}: {what} must match the function's output: expected structure "
             f"{want_tree} with types {[a.str_short() for a in want_avals]}, got "
-            f"{got_tree} with types {[a.str_short() for a in got_avals]}")
+            f"{tree} with types {[a.str_short() for a in avals]}")
 
 
 class custom_jvp:
-    """A function with a user-defined JVP rule.
+    """A function with a user-defined JVP rule (``defjvp`` or ``defjvps``).
 
     >>> import ftrans, ftrans.numpy as jnp
     >>> @custom_jvp
@@ -69,67 +72,57 @@ class custom_jvp:
         self.jvp: Callable | None = None
 
     def defjvp(self, jvp: Callable) -> Callable:
-        """Set the rule ``jvp(*nondiff, primals, tangents) -> (out, out_tangent)``."""
+        """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (out, out_tangent)``."""
         self.jvp = jvp
         return jvp
 
     def defjvps(self, *tangent_fns: Callable | None) -> None:
-        """Set one rule per argument: ``fn(t_i, out, *primals) -> contribution``."""
+        """Set one rule per argument, ``fn(t_i, out, *primals)``; contributions add."""
         def jvp(*args):
             *nondiff, primals, tangents = args
-            out = self.fun(*_merger(self.nondiff_argnums, len(primals) + len(nondiff))(
-                nondiff, primals))
-            total = None
-            for fn, t in zip(tangent_fns, tangents):
-                if fn is not None:
-                    c = fn(t, out, *primals)
-                    total = c if total is None else total + c
-            return out, total if total is not None else out * 0.0
+            merge = _merger(self.nondiff_argnums, len(primals) + len(nondiff))
+            out = self.fun(*merge(nondiff, primals))
+            terms = [fn(t, out, *primals) for fn, t in zip(tangent_fns, tangents)
+                     if fn is not None]
+            return out, functools.reduce(lambda a, b: a + b, terms) if terms else out * 0.0
         self.jvp = jvp
 
     def __call__(self, *args):
+        name = fn_name(self.fun)
         if self.jvp is None:
-            raise TypeError(f"custom_jvp {fn_name(self.fun)} has no JVP rule: "
-                            "define one with @f.defjvp")
+            raise TypeError(f"custom_jvp {name} has no JVP rule: define one with "
+                            f"@{name}.defjvp")
         merge = _merger(self.nondiff_argnums, len(args))
         nondiff, diff = _split_args(args, self.nondiff_argnums)
         flat, in_tree, avals = _flatten_operands(diff)
         call, consts, out_tree = trace_tree_fn(
             lambda d: self.fun(*merge(nondiff, d)), [in_tree], avals, "custom_jvp")
 
-        def jvp_fn(primals, tangents):
+        def jvp(primals_flat, tangents_flat):
+            primals = tree_unflatten(in_tree, primals_flat)
+            tangents = tree_unflatten(in_tree, tangents_flat)
             out, out_t = self.jvp(*nondiff, primals, tangents)
             out_flat, tree = tree_flatten(out)
             t_flat, t_tree = tree_flatten(out_t)
-            _check_same_types(f"custom_jvp rule of {fn_name(self.fun)}", "the primal output",
-                              tree, [get_aval(o) for o in out_flat], out_tree, call.out_avals)
-            _check_same_types(f"custom_jvp rule of {fn_name(self.fun)}", "the tangent output",
-                              t_tree, [get_aval(o) for o in t_flat], out_tree, call.out_avals)
-            return tuple(out_flat) + tuple(t_flat)
+            who = f"custom_jvp rule of {name}"
+            _check_types(who, "the primal output", tree, out_flat, out_tree, call.out_avals)
+            _check_types(who, "the tangent output", t_tree, t_flat, out_tree, call.out_avals)
+            return out_flat, t_flat
 
-        jvp, jvp_consts, _ = trace_tree_fn(jvp_fn, [in_tree, in_tree], avals + avals,
-                                           "custom_jvp")
-        # operands: the constants of the function and of its rule, then the
-        # arguments; each jaxpr ignores the other's constants
-        call_j, jvp_j = _with_shared_consts([call, jvp], [consts, jvp_consts])
-        outs = custom_jvp_call_p.bind(*consts, *jvp_consts, *flat, call_jaxpr=call_j,
-                                      jvp_jaxpr=jvp_j,
-                                      num_consts=len(consts) + len(jvp_consts))
+        outs = custom_jvp_call_p.bind(*consts, *flat, call_jaxpr=call, jvp=jvp,
+                                      num_consts=len(consts))
         return tree_unflatten(out_tree, outs)
 
 
 class custom_vjp:
-    """A function with a user-defined VJP rule: ``defvjp(fwd, bwd)``.
+    """A function with a user-defined VJP rule, set with ``defvjp(fwd, bwd)``.
 
-    >>> import ftrans
+    >>> import ftrans, ftrans.numpy as jnp
     >>> @custom_vjp
     ... def clip_gradient(x):
     ...     return x
-    >>> def fwd(x):
-    ...     return x, None
-    >>> def bwd(res, g):
-    ...     return (ftrans.numpy.clip(g, -1.0, 1.0),)
-    >>> clip_gradient.defvjp(fwd, bwd)
+    >>> clip_gradient.defvjp(lambda x: (x, None),
+    ...                      lambda res, g: (jnp.clip(g, -1.0, 1.0),))
     >>> float(ftrans.grad(lambda x: 5.0 * clip_gradient(x))(2.0))
     1.0
     """
@@ -142,97 +135,78 @@ class custom_vjp:
         self.bwd: Callable | None = None
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
-        """``fwd(*args) -> (out, residuals)``; ``bwd(*nondiff, residuals, ct) -> cts``."""
+        """``fwd(*args) -> (out, residuals)``; ``bwd(*nondiff_args, residuals, ct)``
+        returns a tuple with one cotangent per differentiable argument."""
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args):
-        if self.fwd is None:
-            raise TypeError(f"custom_vjp {fn_name(self.fun)} has no rule: define one "
-                            "with f.defvjp(fwd, bwd)")
         name = fn_name(self.fun)
+        if self.fwd is None:
+            raise TypeError(f"custom_vjp {name} has no rule: define one with "
+                            f"{name}.defvjp(fwd, bwd)")
         merge = _merger(self.nondiff_argnums, len(args))
         nondiff, diff = _split_args(args, self.nondiff_argnums)
         flat, in_tree, avals = _flatten_operands(diff)
-        call, call_consts, out_tree = trace_tree_fn(
+        call, consts, out_tree = trace_tree_fn(
             lambda d: self.fun(*merge(nondiff, d)), [in_tree], avals, "custom_vjp")
-        res_store = {}
+        res_tree = {}
 
-        def fwd_fn(d):
-            pair = self.fwd(*merge(nondiff, d))
+        def fwd(primals_flat):
+            pair = self.fwd(*merge(nondiff, tree_unflatten(in_tree, primals_flat)))
             if not (isinstance(pair, tuple) and len(pair) == 2):
                 raise TypeError(f"custom_vjp fwd of {name} must return (output, residuals)")
             out, res = pair
             out_flat, tree = tree_flatten(out)
-            _check_same_types(f"custom_vjp fwd of {name}", "its output", tree,
-                              [get_aval(as_operand(o)) for o in out_flat], out_tree,
-                              call.out_avals)
-            res_flat, res_store["tree"] = tree_flatten(res)
-            res_store["n"] = len(res_flat)
-            return (*out_flat, *res_flat)
+            _check_types(f"custom_vjp fwd of {name}", "its output", tree, out_flat,
+                         out_tree, call.out_avals)
+            res_flat, res_tree["tree"] = tree_flatten(res)
+            return out_flat, [as_operand(r) for r in res_flat]
 
-        fwd, fwd_consts, _ = trace_tree_fn(fwd_fn, [in_tree], avals, "custom_vjp")
-        res_avals = fwd.out_avals[len(call.out_avals):]
-
-        def bwd_fn(res_flat, ct_flat):
-            res = tree_unflatten(res_store["tree"], res_flat)
-            ct = tree_unflatten(out_tree, ct_flat)
-            cts = self.bwd(*nondiff, res, ct)
+        def bwd(res_flat, cts_flat):
+            res = tree_unflatten(res_tree["tree"], res_flat)
+            cts = self.bwd(*nondiff, res, tree_unflatten(out_tree, cts_flat))
             if not isinstance(cts, tuple) or len(cts) != len(diff):
                 raise TypeError(f"custom_vjp bwd of {name} must return a tuple with one "
                                 f"cotangent per differentiable argument ({len(diff)})")
-            cts_flat = []
-            for arg, c in zip(diff, cts):
-                leaves = tree_flatten(arg)[0]
-                c_leaves = (tree_flatten(c)[0] if c is not None
-                            else [None] * len(leaves))
-                for leaf, cl in zip(leaves, c_leaves):
-                    cts_flat.append(_zeros_like(leaf) if cl is None else cl)
-            return cts_flat
+            return _flat_cotangents(diff, cts, name)
 
-        res_tree = res_store["tree"]
-        bwd, bwd_consts, _ = trace_tree_fn(
-            lambda r, c: bwd_fn(tree_flatten(r)[0], tree_flatten(c)[0]),
-            [res_tree, out_tree], list(res_avals) + call.out_avals, "custom_vjp")
-        n_c = len(call_consts) + len(fwd_consts) + len(bwd_consts)
-        # operands: constants of call, fwd and bwd, then the arguments; each
-        # jaxpr ignores the constants of the others
-        call_j, fwd_j, bwd_j = _with_shared_consts(
-            [call, fwd, bwd], [call_consts, fwd_consts, bwd_consts])
-        outs = custom_vjp_call_p.bind(*call_consts, *fwd_consts, *bwd_consts, *flat,
-                                      call_jaxpr=call_j, fwd_jaxpr=fwd_j,
-                                      bwd_jaxpr=bwd_j, num_consts=n_c,
-                                      num_res=len(res_avals))
+        outs = custom_vjp_call_p.bind(*consts, *flat, call_jaxpr=call, fwd=fwd, bwd=bwd,
+                                      num_consts=len(consts))
         return tree_unflatten(out_tree, outs)
 
 
-def _zeros_like(leaf):
+def _flat_cotangents(args, cts, name):
+    """Flatten ``cts`` like ``args``; ``None`` stands for zeros."""
     from ftrans.ad_util import zeros
-    return zeros(get_aval(as_operand(leaf)))
-
-
-def _with_shared_consts(jaxprs, consts_lists):
-    """Each jaxpr re-typed to take all constants (of every jaxpr) first."""
-    from ftrans.core import ClosedJaxpr, Jaxpr, Var
-    all_avals = [get_aval(c) for cs in consts_lists for c in cs]
-    out, start = [], 0
-    for closed, cs in zip(jaxprs, consts_lists):
-        j, k = closed.jaxpr, len(cs)
-        fresh = [Var(a) for a in all_avals]
-        invars = fresh[:start] + j.invars[:k] + fresh[start + k:] + j.invars[k:]
-        out.append(ClosedJaxpr(Jaxpr(j.constvars, invars, j.eqns, j.outvars), closed.consts))
-        start += k
+    out = []
+    for arg, ct in zip(args, cts):
+        leaves, tree = tree_flatten(arg)
+        if ct is None:
+            out.extend(zeros(get_aval(as_operand(x))) for x in leaves)
+            continue
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != tree:
+            raise TypeError(f"custom_vjp bwd of {name}: a cotangent has structure "
+                            f"{ct_tree}, but its argument has structure {tree}")
+        for x, c in zip(leaves, ct_leaves):
+            want, got = get_aval(as_operand(x)), get_aval(as_operand(c))
+            if want.shape != got.shape:
+                raise TypeError(f"custom_vjp bwd of {name}: a cotangent has type "
+                                f"{got.str_short()}, but its argument has type "
+                                f"{want.str_short()}")
+            out.append(as_operand(c))
     return out
 
 
 def checkpoint(fun: Callable, prevent_cse: bool = True,
                static_argnums: Sequence[int] = ()) -> Callable:
-    """``fun`` whose intermediates are recomputed in the backward pass
-    instead of saved (only its inputs are kept as residuals).
+    """``fun`` whose intermediates are recomputed in the backward pass instead
+    of saved: only its inputs are kept as residuals.
 
     >>> import ftrans, ftrans.numpy as jnp
     >>> f = checkpoint(lambda x: jnp.sin(jnp.sin(x)))
     >>> round(float(ftrans.grad(f)(1.0)), 6)
-    0.36003
+    0.360031
     """
     static = tuple(static_argnums)
 

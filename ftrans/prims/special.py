@@ -43,26 +43,27 @@ def stop_gradient(x):
 
 
 # --- custom_jvp ----------------------------------------------------------------------
+# ``jvp`` is the user's rule wrapped to take and return flat lists; it is called
+# (and so traced into the current trace) only when the equation is
+# differentiated, so a rule may call the function it differentiates.
 
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 
 
 @custom_jvp_call_p.def_impl
-def _custom_jvp_call_impl(*args, call_jaxpr, jvp_jaxpr, num_consts):
+def _custom_jvp_call_impl(*args, call_jaxpr, jvp, num_consts):
     return _eval(call_jaxpr, *args)
 
 
 @custom_jvp_call_p.def_abstract_eval
-def _custom_jvp_call_abstract_eval(*avals, call_jaxpr, jvp_jaxpr, num_consts):
+def _custom_jvp_call_abstract_eval(*avals, call_jaxpr, jvp, num_consts):
     return call_jaxpr.out_avals
 
 
 @custom_jvp_call_p.def_jvp
-def _custom_jvp_call_jvp(primals, tangents, call_jaxpr, jvp_jaxpr, num_consts):
+def _custom_jvp_call_jvp(primals, tangents, call_jaxpr, jvp, num_consts):
     _check_no_closure_tangents("custom_jvp", tangents[:num_consts])
-    outs = _eval(jvp_jaxpr, *primals, *[instantiate(t) for t in tangents[num_consts:]])
-    n = len(call_jaxpr.out_avals)
-    return outs[:n], outs[n:]
+    return jvp(primals[num_consts:], [instantiate(t) for t in tangents[num_consts:]])
 
 
 def _check_no_closure_tangents(kind, tangents):
@@ -79,26 +80,21 @@ custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 
 
 @custom_vjp_call_p.def_impl
-def _custom_vjp_call_impl(*args, call_jaxpr, fwd_jaxpr, bwd_jaxpr, num_consts, num_res):
+def _custom_vjp_call_impl(*args, call_jaxpr, fwd, bwd, num_consts):
     return _eval(call_jaxpr, *args)
 
 
 @custom_vjp_call_p.def_abstract_eval
-def _custom_vjp_call_abstract_eval(*avals, call_jaxpr, **params):
+def _custom_vjp_call_abstract_eval(*avals, call_jaxpr, fwd, bwd, num_consts):
     return call_jaxpr.out_avals
 
 
 @custom_vjp_call_p.def_jvp
-def _custom_vjp_call_jvp(primals, tangents, call_jaxpr, fwd_jaxpr, bwd_jaxpr,
-                         num_consts, num_res):
+def _custom_vjp_call_jvp(primals, tangents, call_jaxpr, fwd, bwd, num_consts):
     _check_no_closure_tangents("custom_vjp", tangents[:num_consts])
-    consts, args = primals[:num_consts], primals[num_consts:]
-    outs_res = _eval(fwd_jaxpr, *consts, *args)
-    n_out = len(call_jaxpr.out_avals)
-    outs, res = outs_res[:n_out], outs_res[n_out:]
-    lin = custom_lin_p.bind(*consts, *res,
-                            *[instantiate(t) for t in tangents[num_consts:]],
-                            bwd_jaxpr=bwd_jaxpr, num_consts=num_consts, num_res=num_res,
+    outs, res = fwd(primals[num_consts:])
+    lin = custom_lin_p.bind(*res, *[instantiate(t) for t in tangents[num_consts:]],
+                            bwd=bwd, num_res=len(res),
                             out_avals=tuple(call_jaxpr.out_avals))
     return outs, lin
 
@@ -107,7 +103,7 @@ custom_lin_p = Primitive("custom_lin", multiple_results=True)
 
 
 @custom_lin_p.def_abstract_eval
-def _custom_lin_abstract_eval(*avals, bwd_jaxpr, num_consts, num_res, out_avals):
+def _custom_lin_abstract_eval(*avals, bwd, num_res, out_avals):
     return list(out_avals)
 
 
@@ -120,10 +116,9 @@ def _custom_lin_impl(*args, **params):
 
 
 @custom_lin_p.def_transpose
-def _custom_lin_transpose(cts, *args, bwd_jaxpr, num_consts, num_res, out_avals):
-    fixed = args[:num_consts + num_res]
-    cts_in = _eval(bwd_jaxpr, *fixed, *[instantiate(c) for c in cts])
-    return [None] * len(fixed) + cts_in
+def _custom_lin_transpose(cts, *args, bwd, num_res, out_avals):
+    res = args[:num_res]
+    return [None] * num_res + bwd(res, [instantiate(c) for c in cts])
 
 
 # --- remat (checkpoint) --------------------------------------------------------------
