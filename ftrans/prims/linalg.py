@@ -1,5 +1,472 @@
-"""Linear algebra primitives: dot_general, cholesky, triangular_solve, ..."""
+"""Linear-algebra primitives: ``dot_general``, ``cholesky``, ``triangular_solve``,
+``solve``, ``det`` and ``slogdet``.
+
+``dot_general`` is the one contraction primitive (``matmul``, ``dot``,
+``tensordot`` and ``einsum``-like products are built on it); it is bilinear,
+so it has a transpose rule for each operand. The matrix primitives act on the
+last two axes and accept any leading batch axes, as numpy.linalg does. Their
+derivatives come from matrix-calculus identities -- for example
+``d(A⁻¹ B) = A⁻¹ (dB - dA A⁻¹ B)`` -- never from differentiating through a
+factorization, and every rule is written with primitives, so it can be
+differentiated again. ``solve`` and ``triangular_solve`` are linear in their
+right-hand side and transpose to a solve with the transposed matrix.
+"""
 
 from __future__ import annotations
 
-__all__: list = []
+import functools
+import math
+
+import numpy as np
+
+from ftrans.ad_util import Zero, add_tangents, is_undefined
+from ftrans.core import Primitive, ShapedArray, get_aval
+from ftrans.prims.elementwise import add, convert_element_type, mul, neg, sub
+from ftrans.prims.reductions import reduce_sum
+from ftrans.prims.shape import transpose
+
+__all__ = ["dot_general", "dot", "cholesky", "triangular_solve", "solve", "det",
+           "slogdet"]
+
+
+# --- dot_general -----------------------------------------------------------------
+
+dot_general_p = Primitive("dot_general")
+
+
+def dot_general(x, y, dimension_numbers, preferred_element_type=None):
+    """A general tensor contraction, as ``jax.lax.dot_general``.
+
+    ``dimension_numbers = ((lhs_contracting, rhs_contracting), (lhs_batch,
+    rhs_batch))``. The output's axes are the batch axes, then the free axes of
+    ``x``, then the free axes of ``y``, each in their operand's order.
+
+    >>> import numpy as np
+    >>> x, y = np.ones((2, 3, 4)), np.ones((2, 4, 5))
+    >>> dot_general(x, y, (((2,), (1,)), ((0,), (0,)))).shape  # batched matmul
+    (2, 3, 5)
+    """
+    (lc, rc), (lb, rb) = dimension_numbers
+    nx, ny = get_aval(x).ndim, get_aval(y).ndim
+    dims = ((_axes(lc, nx), _axes(rc, ny)), (_axes(lb, nx), _axes(rb, ny)))
+    pref = None if preferred_element_type is None else np.dtype(preferred_element_type)
+    return dot_general_p.bind(x, y, dimension_numbers=dims,
+                              preferred_element_type=pref)
+
+
+def dot(x, y, preferred_element_type=None):
+    """Vector/matrix product contracting the last axis of ``x`` with the first
+    axis of ``y``, as ``jax.lax.dot``.
+
+    >>> import numpy as np
+    >>> dot(np.ones((2, 3)), np.ones(3))
+    array([3., 3.])
+    """
+    nx = get_aval(x).ndim
+    return dot_general(x, y, (((nx - 1,), (0,)), ((), ())), preferred_element_type)
+
+
+def _axes(dims, ndim):
+    """Axis numbers as a tuple of ints; negative ones count from the end."""
+    return tuple(int(d) + ndim if int(d) < 0 else int(d) for d in dims)
+
+
+def _free(ndim, contracting, batch):
+    return tuple(d for d in range(ndim) if d not in contracting and d not in batch)
+
+
+@functools.lru_cache(maxsize=1024)
+def _dot_plan(x_shape, y_shape, dimension_numbers):
+    """How the impl lays the operands out for one ``np.matmul``: permutations
+    to (batch, free, contract) and (batch, contract, free), and the 3-D (or
+    2-D without batch axes) shapes. Cached: the same contraction recurs."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    lf, rf = _free(len(x_shape), lc, lb), _free(len(y_shape), rc, rb)
+    x_perm, y_perm = lb + lf + lc, rb + rc + rf
+    batch = tuple(x_shape[d] for d in lb)
+    size = lambda shape, dims: math.prod(shape[d] for d in dims)  # noqa: E731
+    m, k, n = size(x_shape, lf), size(x_shape, lc), size(y_shape, rf)
+    b = (math.prod(batch),) if batch else ()
+    out_shape = batch + tuple(x_shape[d] for d in lf) + tuple(y_shape[d] for d in rf)
+    identity = lambda p: p == tuple(range(len(p)))  # noqa: E731
+    return (None if identity(x_perm) else x_perm, b + (m, k),
+            None if identity(y_perm) else y_perm, b + (k, n), out_shape)
+
+
+@dot_general_p.def_impl
+def _dot_general_impl(x, y, dimension_numbers, preferred_element_type):
+    x, y = np.asarray(x), np.asarray(y)
+    x_perm, x_shape, y_perm, y_shape, out_shape = _dot_plan(x.shape, y.shape,
+                                                            dimension_numbers)
+    if preferred_element_type is not None and preferred_element_type != x.dtype:
+        x = x.astype(preferred_element_type)
+        y = y.astype(preferred_element_type)
+    if x_perm is not None:
+        x = x.transpose(x_perm)
+    if y_perm is not None:
+        y = y.transpose(y_perm)
+    return np.matmul(x.reshape(x_shape), y.reshape(y_shape)).reshape(out_shape)
+
+
+@dot_general_p.def_abstract_eval
+def _dot_general_abstract_eval(x, y, dimension_numbers, preferred_element_type):
+    (lc, rc), (lb, rb) = dimension_numbers
+
+    def fail(why):
+        raise TypeError(f"dot_general: {why}; operands are {x.str_short()} and "
+                        f"{y.str_short()} with dimension_numbers="
+                        f"{dimension_numbers} (((lhs_contracting, "
+                        "rhs_contracting), (lhs_batch, rhs_batch)))")
+
+    if x.dtype != y.dtype:
+        raise TypeError(f"dot_general: operands must have the same dtype, got "
+                        f"{x.str_short()} and {y.str_short()}; convert one with "
+                        "lax.convert_element_type (ftrans.numpy promotes for you)")
+    for side, aval, c, b in (("lhs", x, lc, lb), ("rhs", y, rc, rb)):
+        if any(not 0 <= d < aval.ndim for d in c + b):
+            fail(f"an {side} axis is out of range for rank {aval.ndim}")
+        if len(set(c + b)) != len(c + b):
+            fail(f"an {side} axis is repeated or both contracting and batch")
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        fail("lhs and rhs need as many contracting axes, and as many batch axes")
+    for kind, ls, rs in (("contracting", lc, rc), ("batch", lb, rb)):
+        for i, j in zip(ls, rs):
+            if x.shape[i] != y.shape[j]:
+                fail(f"{kind} axes have different sizes: lhs axis {i} has size "
+                     f"{x.shape[i]}, rhs axis {j} has size {y.shape[j]}")
+    shape = ([x.shape[d] for d in lb] + [x.shape[d] for d in _free(x.ndim, lc, lb)]
+             + [y.shape[d] for d in _free(y.ndim, rc, rb)])
+    return ShapedArray(shape, preferred_element_type or x.dtype)
+
+
+@dot_general_p.def_jvp
+def _dot_general_jvp(primals, tangents, **params):
+    (x, y), (x_dot, y_dot) = primals, tangents
+    out = dot_general_p.bind(x, y, **params)
+    zero = Zero(get_aval(out))
+    # bilinear: d(x . y) = x_dot . y + x . y_dot
+    a = zero if type(x_dot) is Zero else dot_general_p.bind(x_dot, y, **params)
+    b = zero if type(y_dot) is Zero else dot_general_p.bind(x, y_dot, **params)
+    return out, add_tangents(a, b)
+
+
+@dot_general_p.def_transpose
+def _dot_general_transpose(ct, x, y, dimension_numbers, preferred_element_type):
+    (lc, rc), (lb, rb) = dimension_numbers
+    operand = x if is_undefined(x) else y
+    if ct.dtype != operand.aval.dtype:
+        ct = convert_element_type(ct, operand.aval.dtype)
+    nb = len(lb)
+    nx, ny = get_aval(x).ndim, get_aval(y).ndim
+    lf, rf = _free(nx, lc, lb), _free(ny, rc, rb)
+    ct_batch = tuple(range(nb))
+    ct_lf = tuple(range(nb, nb + len(lf)))
+    ct_rf = tuple(range(nb + len(lf), nb + len(lf) + len(rf)))
+    if is_undefined(x):
+        # ct . y over y's free axes: axes (batch, x free, y contracting in y's
+        # order); label each by the x axis it becomes, then put them in place.
+        r = dot_general(ct, y, ((ct_rf, rf), (ct_batch, rb)))
+        labels = lb + lf + tuple(lc[rc.index(d)] for d in sorted(rc))
+        return [transpose(r, np.argsort(labels)), None]
+    # x . ct over x's free axes: axes (batch, x contracting in x's order, y free)
+    r = dot_general(x, ct, ((lf, ct_lf), (lb, ct_batch)))
+    labels = rb + tuple(rc[lc.index(d)] for d in sorted(lc)) + rf
+    return [None, transpose(r, np.argsort(labels))]
+
+
+# --- helpers for the matrix primitives -----------------------------------------
+
+def _check_matrices(name, a: ShapedArray) -> int:
+    """``a`` is a batch of square real-float matrices; returns their size."""
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise TypeError(f"{name}: expected a (batch of) square matrices of shape "
+                        f"(..., n, n), got {a.str_short()}")
+    if a.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a real floating-point matrix, got "
+                        f"{a.str_short()}; convert it with x.astype(float)")
+    return a.shape[-1]
+
+
+def _check_rhs(name, a: ShapedArray, b: ShapedArray, rows_axis: int):
+    if b.dtype != a.dtype:
+        raise TypeError(f"{name}: operands must have the same dtype, got "
+                        f"{a.str_short()} and {b.str_short()}")
+    if b.ndim != a.ndim or b.shape[:-2] != a.shape[:-2] \
+            or b.shape[rows_axis] != a.shape[-1]:
+        where = "second-to-last" if rows_axis == -2 else "last"
+        raise TypeError(f"{name}: right-hand side {b.str_short()} does not fit the "
+                        f"matrix {a.str_short()}: it needs the same batch axes and "
+                        f"{a.shape[-1]} as its {where} axis (ftrans.numpy.linalg "
+                        "broadcasts batch axes for you)")
+
+
+def _mT(x):
+    """Swap the last two axes."""
+    nd = get_aval(x).ndim
+    return transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+def _matmul(a, b):
+    """Batched matrix product of (..., n, m) and (..., m, k) with equal batches."""
+    nd = get_aval(a).ndim
+    batch = tuple(range(nd - 2))
+    return dot_general(a, b, (((nd - 1,), (nd - 2,)), (batch, batch)))
+
+
+def _constant(matrix, aval: ShapedArray):
+    """A numpy (n, n) constant broadcast to ``aval`` (batch axes in front)."""
+    c = np.asarray(matrix, dtype=aval.dtype)
+    if aval.ndim == 2:
+        return c
+    return np.broadcast_to(c, aval.shape)
+
+
+def _trace(x):
+    """Trace of each matrix of a batch: linear, as a masked sum."""
+    aval = get_aval(x)
+    eye = _constant(np.eye(aval.shape[-1]), aval)
+    return reduce_sum(mul(x, eye), axes=(aval.ndim - 2, aval.ndim - 1))
+
+
+def _half(x):
+    return np.asarray(0.5, dtype=get_aval(x).dtype)[()]
+
+
+# --- cholesky --------------------------------------------------------------------
+
+cholesky_p = Primitive("cholesky")
+
+
+def cholesky(x, *, symmetrize_input: bool = True):
+    """Lower Cholesky factor ``L`` of a symmetric positive-definite ``x``
+    (``x = L Lᵀ``), batched over leading axes, as ``jax.lax.linalg.cholesky``.
+
+    The input is always symmetrized as ``(x + xᵀ) / 2`` (the derivative is
+    that of the symmetrized input); ``symmetrize_input`` is accepted for JAX
+    compatibility. A matrix that is not positive definite raises numpy's
+    ``LinAlgError``.
+
+    >>> import numpy as np
+    >>> cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))
+    array([[2., 0.],
+           [1., 2.]])
+    """
+    del symmetrize_input
+    return cholesky_p.bind(x)
+
+
+cholesky_p.def_impl(lambda x: np.linalg.cholesky((x + np.swapaxes(x, -1, -2)) / 2))
+
+
+@cholesky_p.def_abstract_eval
+def _cholesky_abstract_eval(x):
+    _check_matrices("cholesky", x)
+    return x
+
+
+@cholesky_p.def_jvp
+def _cholesky_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    L = cholesky(x)
+    # A = L Lᵀ gives L⁻¹ dA L⁻ᵀ = L⁻¹dL + (L⁻¹dL)ᵀ with L⁻¹dL lower triangular,
+    # so dL = L Φ(L⁻¹ dA L⁻ᵀ), Φ = lower triangle with the diagonal halved.
+    sym = mul(add(x_dot, _mT(x_dot)), _half(x))
+    tmp = triangular_solve(L, sym, left_side=True, lower=True)
+    inner = triangular_solve(L, tmp, left_side=False, lower=True, transpose_a=True)
+    n = get_aval(x).shape[-1]
+    phi = _constant(np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n), get_aval(x))
+    return L, _matmul(L, mul(inner, phi))
+
+
+# --- triangular_solve ------------------------------------------------------------
+
+triangular_solve_p = Primitive("triangular_solve")
+
+
+def triangular_solve(a, b, left_side: bool = False, lower: bool = False,
+                     transpose_a: bool = False, conjugate_a: bool = False,
+                     unit_diagonal: bool = False):
+    """Solve ``op(a) x = b`` (``left_side=True``) or ``x op(a) = b`` for a
+    triangular ``a``, as ``jax.lax.linalg.triangular_solve``.
+
+    Only the ``lower`` (or upper) triangle of ``a`` is read; ``op(a)`` is
+    ``aᵀ`` when ``transpose_a``; ``unit_diagonal`` takes the diagonal as ones.
+    ``a`` is (..., m, m); ``b`` is (..., m, n) on the left or (..., n, m) on
+    the right, with the same batch axes. ``conjugate_a`` is a no-op on the
+    real dtypes supported.
+
+    >>> import numpy as np
+    >>> a = np.array([[2.0, 0.0], [1.0, 1.0]])
+    >>> triangular_solve(a, np.array([[2.0], [3.0]]), left_side=True, lower=True)
+    array([[1.],
+           [2.]])
+    """
+    return triangular_solve_p.bind(
+        a, b, left_side=bool(left_side), lower=bool(lower),
+        transpose_a=bool(transpose_a), conjugate_a=bool(conjugate_a),
+        unit_diagonal=bool(unit_diagonal))
+
+
+def _triangle_mask(n, lower, unit_diagonal):
+    """Ones on the entries of ``a`` that the solve reads."""
+    mask = np.tril(np.ones((n, n))) if lower else np.triu(np.ones((n, n)))
+    return mask - np.eye(n) if unit_diagonal else mask
+
+
+@triangular_solve_p.def_impl
+def _triangular_solve_impl(a, b, left_side, lower, transpose_a, conjugate_a,
+                           unit_diagonal):
+    n = a.shape[-1]
+    a = np.tril(a) if lower else np.triu(a)
+    if unit_diagonal:
+        a = a + (np.eye(n, dtype=a.dtype) - a * np.eye(n, dtype=a.dtype))
+    if transpose_a:
+        a = np.swapaxes(a, -1, -2)
+    if left_side:
+        return np.linalg.solve(a, b)
+    # x op(a) = b  <=>  op(a)ᵀ xᵀ = bᵀ
+    return np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2),
+                                       np.swapaxes(b, -1, -2)), -1, -2)
+
+
+@triangular_solve_p.def_abstract_eval
+def _triangular_solve_abstract_eval(a, b, left_side, **params):
+    _check_matrices("triangular_solve", a)
+    _check_rhs("triangular_solve", a, b, -2 if left_side else -1)
+    return b
+
+
+@triangular_solve_p.def_jvp
+def _triangular_solve_jvp(primals, tangents, **params):
+    (a, b), (a_dot, b_dot) = primals, tangents
+    x = triangular_solve_p.bind(a, b, **params)
+    rhs = b_dot
+    if type(a_dot) is not Zero:
+        # op(a) x = b  =>  op(a) dx = db - op(da) x   (x op(a) = b: db - x op(da)),
+        # with da restricted to the entries the solve reads.
+        aval = get_aval(a)
+        mask = _triangle_mask(aval.shape[-1], params["lower"], params["unit_diagonal"])
+        da = mul(a_dot, _constant(mask, aval))
+        if params["transpose_a"]:
+            da = _mT(da)
+        prod = _matmul(da, x) if params["left_side"] else _matmul(x, da)
+        rhs = neg(prod) if type(b_dot) is Zero else sub(b_dot, prod)
+    return x, triangular_solve_p.bind(a, rhs, **params)
+
+
+@triangular_solve_p.def_transpose
+def _triangular_solve_transpose(ct, a, b, transpose_a, **params):
+    assert not is_undefined(a), "triangular_solve is linear in b only"
+    # x = op(a)⁻¹ b (or b op(a)⁻¹): the adjoint applies op(a)⁻ᵀ on the same side
+    return [None, triangular_solve_p.bind(a, ct, transpose_a=not transpose_a,
+                                          **params)]
+
+
+# --- solve -------------------------------------------------------------------------
+
+solve_p = Primitive("solve")
+
+
+def solve(a, b):
+    """Solve ``a x = b`` for square ``a`` (..., n, n) and ``b`` (..., n, k)
+    with the same batch axes. ``ftrans.numpy.linalg.solve`` broadcasts.
+
+    >>> import numpy as np
+    >>> solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([[2.0], [2.0]]))
+    array([[1. ],
+           [0.5]])
+    """
+    return solve_p.bind(a, b)
+
+
+solve_p.def_impl(np.linalg.solve)
+
+
+@solve_p.def_abstract_eval
+def _solve_abstract_eval(a, b):
+    _check_matrices("solve", a)
+    _check_rhs("solve", a, b, -2)
+    return b
+
+
+@solve_p.def_jvp
+def _solve_jvp(primals, tangents):
+    (a, b), (a_dot, b_dot) = primals, tangents
+    x = solve(a, b)
+    # a x = b  =>  a dx = db - da x
+    rhs = b_dot
+    if type(a_dot) is not Zero:
+        prod = _matmul(a_dot, x)
+        rhs = neg(prod) if type(b_dot) is Zero else sub(b_dot, prod)
+    return x, solve(a, rhs)
+
+
+@solve_p.def_transpose
+def _solve_transpose(ct, a, b):
+    assert not is_undefined(a), "solve is linear in b only"
+    return [None, solve(_mT(a), ct)]  # (a⁻¹)ᵀ = (aᵀ)⁻¹
+
+
+# --- det and slogdet -----------------------------------------------------------------
+
+det_p = Primitive("det")
+
+
+def det(a):
+    """Determinant of each matrix of a batch (..., n, n).
+
+    >>> import numpy as np
+    >>> round(float(det(np.array([[2.0, 1.0], [1.0, 3.0]]))), 9)
+    5.0
+    """
+    return det_p.bind(a)
+
+
+det_p.def_impl(lambda a: np.asarray(np.linalg.det(a)))
+
+
+@det_p.def_abstract_eval
+def _det_abstract_eval(a):
+    _check_matrices("det", a)
+    return ShapedArray(a.shape[:-2], a.dtype)
+
+
+@det_p.def_jvp
+def _det_jvp(primals, tangents):
+    (a,), (a_dot,) = primals, tangents
+    y = det(a)
+    # Jacobi's formula: d det(A) = det(A) tr(A⁻¹ dA)
+    return y, mul(y, _trace(solve(a, a_dot)))
+
+
+slogdet_p = Primitive("slogdet", multiple_results=True)
+
+
+def slogdet(a):
+    """``(sign, log|det a|)`` of each matrix of a batch (..., n, n).
+
+    >>> import numpy as np
+    >>> sign, logabsdet = slogdet(np.array([[0.0, 2.0], [1.0, 0.0]]))
+    >>> float(sign), round(float(logabsdet), 6)
+    (-1.0, 0.693147)
+    """
+    sign, logabsdet = slogdet_p.bind(a)
+    return sign, logabsdet
+
+
+slogdet_p.def_impl(lambda a: [np.asarray(r) for r in np.linalg.slogdet(a)])
+
+
+@slogdet_p.def_abstract_eval
+def _slogdet_abstract_eval(a):
+    _check_matrices("slogdet", a)
+    out = ShapedArray(a.shape[:-2], a.dtype)
+    return [out, out]
+
+
+@slogdet_p.def_jvp
+def _slogdet_jvp(primals, tangents):
+    (a,), (a_dot,) = primals, tangents
+    sign, logabsdet = slogdet_p.bind(a)
+    # d log|det A| = tr(A⁻¹ dA); the sign is locally constant
+    return [sign, logabsdet], [Zero(get_aval(sign)), _trace(solve(a, a_dot))]
