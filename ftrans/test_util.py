@@ -44,7 +44,7 @@ def numerical_jvp(f: Callable, args: Sequence, tangents: Sequence, eps: float = 
     """Central difference ``(f(x + eps v) - f(x - eps v)) / (2 eps)``.
 
     >>> import numpy as np
-    >>> float(numerical_jvp(np.sin, (0.0,), (1.0,)))
+    >>> round(float(numerical_jvp(np.sin, (0.0,), (1.0,))), 6)
     1.0
     """
     hi = f(*_axpy(eps, tuple(tangents), tuple(args)))
