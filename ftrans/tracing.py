@@ -67,20 +67,23 @@ class Trace:
         return var
 
     def process(self, prim, args, params):
-        atoms = [self.lift(a) for a in args]
-        out_aval = prim.rule("abstract_eval")(*[a.aval for a in atoms], **params)
+        atoms = [a._var if type(a) is Tracer and a._trace is self else self.lift(a)
+                 for a in args]
+        abstract_eval = prim.abstract_eval or prim.rule("abstract_eval")
+        out_aval = abstract_eval(*[a.aval for a in atoms], **params)
         val = None
         if self.concrete:
-            vals = [_value(a) for a in args]
-            if all(v is not None for v in vals):
+            vals = [a.val if type(a) is Tracer else a for a in args]
+            if not any(v is None for v in vals):
                 val = prim.impl(*vals, **params)
         if prim.multiple_results:
             vals = val if val is not None else [None] * len(out_aval)
             outs = [Tracer(self, Var(a), _arr(v)) for a, v in zip(out_aval, vals)]
-        else:
-            outs = [Tracer(self, Var(out_aval), _arr(val))]
-        self.eqns.append(Eqn(prim, atoms, [t._var for t in outs], params))
-        return outs if prim.multiple_results else outs[0]
+            self.eqns.append(Eqn(prim, atoms, [t._var for t in outs], params))
+            return outs
+        out = Tracer(self, Var(out_aval), _arr(val))
+        self.eqns.append(Eqn(prim, atoms, [out._var], params))
+        return out
 
     def to_jaxpr(self, outs: Sequence) -> ClosedJaxpr:
         outvars = [self.lift(x) for x in outs]
@@ -156,7 +159,9 @@ class Tracer:
         return self.concrete_value("x.tolist()").tolist()
 
     def __array__(self, dtype=None, copy=None):
-        if self.val is not None and self._trace.alive:
+        if not self._trace.alive:
+            raise _leak_error(self)
+        if self.val is not None:
             raise TypeError(
                 f"np.asarray / numpy function called on a traced array of type "
                 f"{self.aval.str_short()}: numpy cannot see through tracers, so "

@@ -21,13 +21,20 @@ def dce_jaxpr(closed: ClosedJaxpr, used_outputs: Sequence[bool] | None = None
     live = {v for v in outvars if type(v) is Var}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        used = [v in live for v in eqn.outputs]
-        if not any(used):
-            continue
-        if eqn.primitive.dce is not None and not all(used):
-            eqn = eqn.primitive.dce(eqn, used)
+        outs = eqn.outputs
+        if len(outs) == 1:
+            if outs[0] not in live:
+                continue
+        else:
+            used = [v in live for v in outs]
+            if not any(used):
+                continue
+            if eqn.primitive.dce is not None and not all(used):
+                eqn = eqn.primitive.dce(eqn, used)
         kept.append(eqn)
-        live.update(v for v in eqn.inputs if type(v) is Var)
+        for v in eqn.inputs:
+            if type(v) is Var:
+                live.add(v)
     kept.reverse()
     consts = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if v in live]
     new = Jaxpr([v for v, _ in consts], jaxpr.invars, kept, outvars)

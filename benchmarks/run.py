@@ -1,0 +1,154 @@
+"""Benchmarks: medians of ftrans against hand-written numpy (and autograd or
+JAX when installed). Prints a table; never run by the tests.
+
+    python benchmarks/run.py [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+import ftrans
+import ftrans.numpy as jnp
+from ftrans import lax
+
+QUICK = "--quick" in sys.argv
+REPEATS = 5 if QUICK else 21
+
+
+def median_ms(fn, repeats=REPEATS) -> float:
+    fn()  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
+def optional(module):
+    try:
+        return __import__(module)
+    except ImportError:
+        return None
+
+
+autograd = optional("autograd")
+jax = optional("jax")
+
+
+# --- 1. a chain of 200 elementwise operations on a 16-vector ------------------------
+
+def chain(np_like, x):
+    for _ in range(50):
+        x = np_like.tanh(np_like.sin(x) * 1.01 + 0.1)
+    return np_like.sum(x)
+
+
+def chain_numpy_grad(x):
+    saved = []
+    for _ in range(50):
+        s = np.sin(x)
+        t = np.tanh(s * 1.01 + 0.1)
+        saved.append((x, t))
+        x = t
+    g = np.ones_like(x)
+    for x_in, t in reversed(saved):
+        g = g * (1.0 - t * t) * 1.01 * np.cos(x_in)
+    return g
+
+
+# --- 2. a two-layer MLP loss ---------------------------------------------------------
+
+def mlp_loss(np_like, W1, W2, x, y):
+    h = np_like.tanh(x @ W1)
+    return np_like.sum((h @ W2 - y) ** 2) / x.shape[0]
+
+
+def mlp_numpy_grad(W1, W2, x, y):
+    h = np.tanh(x @ W1)
+    r = 2.0 * (h @ W2 - y) / x.shape[0]
+    dW2 = h.T @ r
+    dh = (r @ W2.T) * (1.0 - h * h)
+    return x.T @ dh, dW2
+
+
+# --- 3. an RNN loss through scan ------------------------------------------------------
+
+def rnn_scan_loss(Wh, xs):
+    def step(h, x):
+        h = jnp.tanh(Wh @ h + x)
+        return h, jnp.sum(h)
+    _, ys = lax.scan(step, jnp.zeros(Wh.shape[0]), xs)
+    return jnp.sum(ys)
+
+
+def rnn_unrolled_loss(Wh, xs):
+    h, total = jnp.zeros(Wh.shape[0]), 0.0
+    for x in xs:
+        h = jnp.tanh(Wh @ h + x)
+        total = total + jnp.sum(h)
+    return total
+
+
+def main():
+    rng = np.random.default_rng(0)
+    rows = []
+
+    x16 = rng.uniform(0.1, 0.9, 16)
+    g = ftrans.grad(lambda x: chain(jnp, x))
+    assert np.allclose(g(x16), chain_numpy_grad(x16))
+    row = ["grad, 200-op chain, f64[16]", median_ms(lambda: g(x16)),
+           median_ms(lambda: chain_numpy_grad(x16))]
+    row.append(median_ms(lambda: autograd.grad(lambda x: chain(autograd.numpy, x))(x16))
+               if autograd else None)
+    rows.append(row)
+
+    closed = ftrans.make_jaxpr(lambda x: chain(jnp, x))(x16)
+    n_eqns = len(closed.eqns)
+    t_eval = median_ms(lambda: ftrans.eval_jaxpr(closed.jaxpr, closed.consts, x16))
+    t_np = median_ms(lambda: chain(np, x16))
+    rows.append([f"eval_jaxpr, {n_eqns} eqns, f64[16]", t_eval, t_np, None])
+
+    for batch, d, hidden in [(64, 32, 64), (512, 256, 512)]:
+        W1 = rng.standard_normal((d, hidden)) / np.sqrt(d)
+        W2 = rng.standard_normal((hidden, 10)) / np.sqrt(hidden)
+        x, y = rng.standard_normal((batch, d)), rng.standard_normal((batch, 10))
+        g = ftrans.grad(lambda a, b: mlp_loss(jnp, a, b, x, y), argnums=(0, 1))
+        for got, want in zip(g(W1, W2), mlp_numpy_grad(W1, W2, x, y)):
+            assert np.allclose(got, want)
+        row = [f"grad, MLP {batch}x{d}->{hidden}->10", median_ms(lambda: g(W1, W2)),
+               median_ms(lambda: mlp_numpy_grad(W1, W2, x, y))]
+        row.append(median_ms(lambda: autograd.grad(
+            lambda a, b: mlp_loss(autograd.numpy, a, b, x, y), argnum=(0, 1))(W1, W2))
+            if autograd else None)
+        rows.append(row)
+
+    Wh, xs = rng.standard_normal((16, 16)) * 0.3, rng.standard_normal((100, 16))
+    g_scan, g_unrolled = ftrans.grad(rnn_scan_loss), ftrans.grad(rnn_unrolled_loss)
+    assert np.allclose(g_scan(Wh, xs), g_unrolled(Wh, xs))
+    rows.append(["grad, RNN scan T=100 (vs unrolled loop)", median_ms(lambda: g_scan(Wh, xs)),
+                 median_ms(lambda: g_unrolled(Wh, xs)), None])
+
+    for name, n, m in [("tall", 8, 256), ("wide", 256, 8)]:
+        A = rng.standard_normal((m, n)) / np.sqrt(n)
+        f = lambda v: jnp.tanh(A @ jnp.sin(v))  # noqa: E731
+        v = rng.standard_normal(n)
+        rows.append([f"jacfwd {name} {m}x{n} (vs jacrev)", median_ms(lambda: ftrans.jacfwd(f)(v)),
+                     median_ms(lambda: ftrans.jacrev(f)(v)), None])
+
+    print(f"{'benchmark':44} {'ftrans ms':>10} {'baseline ms':>12} {'ratio':>7} "
+          f"{'autograd ms':>12}")
+    for name, ours, base, ag in rows:
+        ag_text = f"{ag:12.3f}" if ag is not None else f"{'-':>12}"
+        print(f"{name:44} {ours:10.3f} {base:12.3f} {ours / base:7.2f} {ag_text}")
+    print("baseline: hand-written numpy, except where the name says '(vs ...)'."
+          + ("" if autograd else " autograd not installed.")
+          + ("" if jax else " JAX not installed."))
+
+
+if __name__ == "__main__":
+    main()
