@@ -22,8 +22,14 @@ def _float_leaf(x) -> bool:
 
 
 def _random_like(tree, rng):
-    return tree_map(lambda x: rng.standard_normal(np.shape(x)) if _float_leaf(x)
-                    else np.zeros(np.shape(x)), tree)
+    """A random tangent of each float leaf's shape and dtype."""
+    return tree_map(lambda x: rng.standard_normal(np.shape(x)).astype(np.asarray(x).dtype)
+                    if _float_leaf(x) else np.zeros(np.shape(x)), tree)
+
+
+def _has_single_precision(tree) -> bool:
+    return any(_float_leaf(x) and np.asarray(x).dtype.itemsize <= 4
+               for x in tree_flatten(tree)[0])
 
 
 def _axpy(a, v, x):
@@ -101,9 +107,10 @@ def check_grads(f: Callable, args: Sequence, order: int,
     >>> import numpy as np, ftrans.numpy as jnp
     >>> check_grads(jnp.sin, (np.array([0.3, 1.2]),), order=2)
     """
-    atol = 1e-5 if atol is None else atol
-    rtol = 1e-5 if rtol is None else rtol
-    eps = 1e-6 if eps is None else eps
+    single = _has_single_precision(tuple(args))  # float32 needs looser defaults
+    atol = (1e-2 if single else 1e-5) if atol is None else atol
+    rtol = (1e-2 if single else 1e-5) if rtol is None else rtol
+    eps = (1e-3 if single else 1e-6) if eps is None else eps
     rng = np.random.default_rng(seed)
     args = tuple(args)
     from ftrans.api import jvp, vjp
