@@ -8,22 +8,38 @@ primitive as non-differentiable (its output tangent is zero).
 
 from __future__ import annotations
 
-import numpy as np
-
 from ftrans.ad_util import Zero, instantiate
-from ftrans.core import Primitive, ShapedArray
+from ftrans.core import Primitive, ShapedArray, get_aval
+
+_KIND_NAMES = {"b": "boolean", "i": "integer", "u": "integer", "f": "float",
+               "c": "complex"}
 
 
-def unary(name: str, impl, *, float_only: bool = True) -> Primitive:
-    """An elementwise one-operand primitive whose output type is its input type."""
+def check_kinds(name: str, kinds: str, *avals: ShapedArray) -> None:
+    """Raise a TypeError naming ``name`` and the operand types unless every
+    operand's dtype kind (numpy's ``dtype.kind``) is in ``kinds``."""
+    if all(a.dtype.kind in kinds for a in avals):
+        return
+    wanted = " or ".join(dict.fromkeys(_KIND_NAMES[k] for k in kinds))
+    got = " and ".join(a.str_short() for a in avals)
+    fix = "; convert with x.astype(float)" if "f" in kinds and "i" not in kinds else ""
+    what = "the operand" if len(avals) == 1 else "operands"
+    raise TypeError(f"{name}: {what} must be {wanted}, got {got}{fix}")
+
+
+def unary(name: str, impl, *, float_only: bool = True,
+          kinds: str | None = None) -> Primitive:
+    """An elementwise one-operand primitive whose output type is its input type.
+
+    Operands must be floats (``float_only``), or of the dtype kinds in ``kinds``.
+    """
     prim = Primitive(name)
     prim.def_impl(impl)
+    kinds = kinds or ("fc" if float_only else "biufc")
 
     @prim.def_abstract_eval
-    def _abstract_eval(x: ShapedArray) -> ShapedArray:
-        if float_only and not np.issubdtype(x.dtype, np.inexact):
-            raise TypeError(f"{name}: operand must be a float array, got "
-                            f"{x.str_short()}; convert it with x.astype(float)")
+    def _abstract_eval(x: ShapedArray, **params) -> ShapedArray:
+        check_kinds(name, kinds, x)
         return x
 
     return prim
@@ -41,10 +57,12 @@ def binary_shape(name: str, x: ShapedArray, y: ShapedArray) -> tuple:
                     "ftrans.numpy.broadcast_to)")
 
 
-def binary(name: str, impl, *, out_dtype=None, kinds=None) -> Primitive:
-    """An elementwise two-operand primitive on operands of one dtype."""
+def binary(name: str, impl, *, out_dtype=None, kinds: str | None = None) -> Primitive:
+    """An elementwise two-operand primitive on operands of one dtype (of a kind
+    in ``kinds``, default any)."""
     prim = Primitive(name)
     prim.def_impl(impl)
+    kinds = kinds or "biufc"
 
     @prim.def_abstract_eval
     def _abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
@@ -52,8 +70,7 @@ def binary(name: str, impl, *, out_dtype=None, kinds=None) -> Primitive:
             raise TypeError(f"{name}: operands must have the same dtype, got "
                             f"{x.str_short()} and {y.str_short()}; promote first "
                             "(ftrans.numpy does this for you)")
-        if kinds is not None and x.dtype.kind not in kinds:
-            raise TypeError(f"{name}: unsupported dtype {x.str_short()}")
+        check_kinds(name, kinds, x, y)
         return ShapedArray(binary_shape(name, x, y), out_dtype or x.dtype)
 
     return prim
@@ -65,8 +82,8 @@ def def_zero_jvp(prim: Primitive) -> None:
     @prim.def_jvp
     def _zero_jvp(primals, tangents, **params):
         out = prim.bind(*primals, **params)
-        zero = ([Zero(o.aval) for o in out] if prim.multiple_results
-                else Zero(out.aval))
+        zero = ([Zero(get_aval(o)) for o in out] if prim.multiple_results
+                else Zero(get_aval(out)))
         return out, zero
 
 

@@ -3,25 +3,28 @@ logic, ``select_n`` and ``convert_element_type``.
 
 Operands of a binary primitive have one dtype and equal shapes, except that a
 rank-0 operand broadcasts (``mul b 2.0``). The JVP of each primitive is written
-with primitives, so it can be differentiated again.
+with primitives, so it can be differentiated again. At kinks the derivatives
+follow JAX: ``abs'(0) = 0``, ties in ``max``/``min`` split the tangent evenly,
+``sqrt'(0) = inf``.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 
 import numpy as np
 
-from ftrans.ad_util import Zero, add_tangents, instantiate, is_undefined
-from ftrans.core import Primitive, ShapedArray
-from ftrans.prims._families import binary, def_linear, def_zero_jvp, unary
+from ftrans.ad_util import Zero, add_tangents, instantiate, is_undefined, zeros
+from ftrans.core import Primitive, ShapedArray, get_aval
+from ftrans.prims._families import binary, check_kinds, def_linear, def_zero_jvp, unary
 
 __all__ = [
     "neg", "add", "sub", "mul", "div", "pow", "integer_pow", "max", "min", "abs",
     "sign", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "asin", "acos",
     "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sqrt",
-    "rsqrt", "logistic", "erf", "floor", "ceil", "round", "rem", "square",
-    "eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or",
+    "rsqrt", "logistic", "erf", "floor", "ceil", "round", "RoundingMethod", "rem",
+    "square", "eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or",
     "bitwise_not", "select_n", "convert_element_type",
 ]
 
@@ -51,9 +54,17 @@ def _scalar(x, v):
     return np.asarray(v, dtype=x.dtype)[()]
 
 
+def _binary_tangent(out, x_dot, y_dot, fx, fy):
+    """``fx(x_dot) + fy(y_dot)`` at ``out``'s shape; ``fx``/``fy`` are linear
+    and are not called on a symbolic zero (so no coefficient is computed)."""
+    a = x_dot if type(x_dot) is Zero else fx(x_dot)
+    b = y_dot if type(y_dot) is Zero else fy(y_dot)
+    return add_tangents(_bcast(a, out.shape), _bcast(b, out.shape))
+
+
 # --- arithmetic ---------------------------------------------------------------
 
-neg_p = unary("neg", np.negative, float_only=False)
+neg_p = unary("neg", np.negative, kinds="iufc")
 def neg(x): return neg_p.bind(x)
 def_linear(neg_p)
 neg_p.def_transpose(lambda ct, x: [neg(ct)])
@@ -65,8 +76,7 @@ def add(x, y): return add_p.bind(x, y)
 @add_p.def_jvp
 def _add_jvp(primals, tangents):
     out = add(*primals)
-    x_dot, y_dot = (_bcast(t, out.shape) for t in tangents)
-    return out, add_tangents(x_dot, y_dot)
+    return out, _binary_tangent(out, *tangents, lambda t: t, lambda t: t)
 
 
 @add_p.def_transpose
@@ -82,10 +92,7 @@ def sub(x, y): return sub_p.bind(x, y)
 @sub_p.def_jvp
 def _sub_jvp(primals, tangents):
     out = sub(*primals)
-    x_dot, y_dot = (_bcast(t, out.shape) for t in tangents)
-    if type(y_dot) is Zero:
-        return out, x_dot
-    return out, neg(y_dot) if type(x_dot) is Zero else sub(x_dot, y_dot)
+    return out, _binary_tangent(out, *tangents, lambda t: t, neg)
 
 
 @sub_p.def_transpose
@@ -100,11 +107,9 @@ def mul(x, y): return mul_p.bind(x, y)
 
 @mul_p.def_jvp
 def _mul_jvp(primals, tangents):
-    (x, y), (x_dot, y_dot) = primals, tangents
-    a = Zero(x_dot.aval) if type(x_dot) is Zero else mul(x_dot, y)
-    b = Zero(y_dot.aval) if type(y_dot) is Zero else mul(x, y_dot)
+    x, y = primals
     out = mul(x, y)
-    return out, add_tangents(_bcast(a, out.shape), _bcast(b, out.shape))
+    return out, _binary_tangent(out, *tangents, lambda t: mul(t, y), lambda t: mul(x, t))
 
 
 @mul_p.def_transpose
@@ -114,18 +119,24 @@ def _mul_transpose(ct, x, y):
     return [None, _unbcast(mul(x, ct), y.aval)]
 
 
-div_p = binary("div", np.divide)
+def _div_impl(x, y):
+    if np.result_type(x).kind in "iu":  # integers round toward zero, as C and JAX
+        q = np.abs(x) // np.abs(y)
+        return np.where(np.logical_xor(x < 0, y < 0), -q, q)
+    return np.divide(x, y)
+
+
+div_p = binary("div", _div_impl)
 def div(x, y): return div_p.bind(x, y)
 
 
 @div_p.def_jvp
 def _div_jvp(primals, tangents):
-    (x, y), (x_dot, y_dot) = primals, tangents
+    x, y = primals
     out = div(x, y)
-    a = Zero(x_dot.aval) if type(x_dot) is Zero else div(x_dot, y)
-    # d(x/y)/dy = -out / y
-    b = Zero(y_dot.aval) if type(y_dot) is Zero else mul(y_dot, neg(div(out, y)))
-    return out, add_tangents(_bcast(a, out.shape), _bcast(b, out.shape))
+    # d(x/y) = dx / y - dy * out / y
+    return out, _binary_tangent(out, *tangents, lambda t: div(t, y),
+                                lambda t: mul(t, neg(div(out, y))))
 
 
 @div_p.def_transpose
@@ -140,16 +151,18 @@ def pow(x, y): return pow_p.bind(x, y)
 
 @pow_p.def_jvp
 def _pow_jvp(primals, tangents):
-    (x, y), (x_dot, y_dot) = primals, tangents
+    x, y = primals
     out = pow(x, y)
-    one = _scalar(x, 1)
-    # d/dx = y x^(y-1); d/dy = log(x) x^y, taken as 0 where x == 0
-    a = Zero(x_dot.aval) if type(x_dot) is Zero else mul(
-        x_dot, mul(y, pow(x, sub(y, one))))
-    safe_x = select_n(eq(x, _scalar(x, 0)), x, _bcast(one, x.shape) if x.shape else one)
-    b = Zero(y_dot.aval) if type(y_dot) is Zero else mul(
-        y_dot, mul(log(safe_x), out))
-    return out, add_tangents(_bcast(a, out.shape), _bcast(b, out.shape))
+    zero, one = _scalar(x, 0), _scalar(x, 1)
+
+    def x_part(x_dot):  # y x^(y-1), with exponent 0 where y == 0 so 0^0 gives 0
+        return mul(x_dot, mul(y, pow(x, select_n(eq(y, zero), sub(y, one), y))))
+
+    def y_part(y_dot):  # log(x) x^y, with log taken at 1 where x == 0 (as JAX)
+        safe_x = add(x, convert_element_type(eq(x, zero), x.dtype))
+        return mul(y_dot, mul(log(safe_x), out))
+
+    return out, _binary_tangent(out, *tangents, x_part, y_part)
 
 
 integer_pow_p = Primitive("integer_pow")
@@ -159,8 +172,10 @@ integer_pow_p.def_impl(lambda x, y: np.power(x, y) if y >= 0 else 1 / np.power(x
 
 @integer_pow_p.def_abstract_eval
 def _integer_pow_abstract_eval(x, y):
-    if y < 0 and not np.issubdtype(x.dtype, np.inexact):
-        raise TypeError(f"integer_pow: negative exponent {y} on integer {x.str_short()}")
+    check_kinds("integer_pow", "iufc", x)
+    if y < 0 and x.dtype.kind in "iu":
+        raise TypeError(f"integer_pow: negative exponent {y} on an integer operand "
+                        f"{x.str_short()}; convert it with x.astype(float)")
     return x
 
 
@@ -169,27 +184,22 @@ def _integer_pow_jvp(primals, tangents, y):
     (x,), (x_dot,) = primals, tangents
     out = integer_pow(x, y)
     if y == 0:
-        return out, Zero(x_dot.aval)
-    coef = _scalar(x, y) if y == 1 else mul(_scalar(x, y), integer_pow(x, y - 1))
-    return out, mul(x_dot, coef)
+        return out, Zero(get_aval(out))
+    if y == 1:
+        return out, x_dot
+    return out, mul(x_dot, mul(_scalar(x, y), integer_pow(x, y - 1)))
 
 
-def _tie_coefficients(x, y, x_wins):
-    """Weights of x's and y's tangents: 1 where one wins, 1/2 each at ties (as JAX)."""
-    half = _scalar(x, 0.5)
-    cx = add(convert_element_type(x_wins, new_dtype=x.dtype),
-             mul(convert_element_type(eq(x, y), new_dtype=x.dtype), half))
-    return cx, sub(_scalar(x, 1), cx)
-
-
-def _minmax_jvp(prim, x_wins_fn):
+def _minmax_jvp(prim, x_wins):
+    """Weight 1 on the winner's tangent and 1/2 on each at ties, as JAX."""
     def jvp(primals, tangents):
-        (x, y), (x_dot, y_dot) = primals, tangents
+        x, y = primals
         out = prim.bind(x, y)
-        cx, cy = _tie_coefficients(x, y, x_wins_fn(x, y))
-        a = Zero(x_dot.aval) if type(x_dot) is Zero else mul(x_dot, cx)
-        b = Zero(y_dot.aval) if type(y_dot) is Zero else mul(y_dot, cy)
-        return out, add_tangents(_bcast(a, out.shape), _bcast(b, out.shape))
+        cx = add(convert_element_type(x_wins(x, y), x.dtype),
+                 mul(convert_element_type(eq(x, y), x.dtype), _scalar(x, 0.5)))
+        cy = sub(_scalar(x, 1), cx)
+        return out, _binary_tangent(out, *tangents, lambda t: mul(t, cx),
+                                    lambda t: mul(t, cy))
     prim.def_jvp(jvp)
 
 
@@ -201,18 +211,18 @@ min_p = binary("min", np.minimum)
 def min(x, y): return min_p.bind(x, y)
 _minmax_jvp(min_p, lambda x, y: lt(x, y))
 
-rem_p = binary("rem", np.fmod)
+rem_p = binary("rem", np.fmod)  # the sign of the dividend, as C and JAX
 def rem(x, y): return rem_p.bind(x, y)
 
 
 @rem_p.def_jvp
 def _rem_jvp(primals, tangents):
-    (x, y), (x_dot, y_dot) = primals, tangents
+    x, y = primals
     out = rem(x, y)
+    # rem(x, y) = x - y trunc(x / y): d/dx = 1, d/dy = -trunc(x / y)
     q = div(x, y)
-    trunc_q = mul(sign(q), floor(abs(q)))  # d fmod(x, y)/dy = -trunc(x / y)
-    b = Zero(y_dot.aval) if type(y_dot) is Zero else mul(y_dot, neg(trunc_q))
-    return out, add_tangents(_bcast(x_dot, out.shape), _bcast(b, out.shape))
+    return out, _binary_tangent(out, *tangents, lambda t: t,
+                                lambda t: mul(t, neg(mul(sign(q), floor(abs(q))))))
 
 
 atan2_p = binary("atan2", np.arctan2, kinds="f")
@@ -221,12 +231,11 @@ def atan2(x, y): return atan2_p.bind(x, y)
 
 @atan2_p.def_jvp
 def _atan2_jvp(primals, tangents):
-    (x, y), (x_dot, y_dot) = primals, tangents
+    x, y = primals
     out = atan2(x, y)
     denom = add(mul(x, x), mul(y, y))  # d atan2(x, y) = (y dx - x dy) / (x^2 + y^2)
-    a = Zero(x_dot.aval) if type(x_dot) is Zero else mul(x_dot, div(y, denom))
-    b = Zero(y_dot.aval) if type(y_dot) is Zero else mul(y_dot, neg(div(x, denom)))
-    return out, add_tangents(_bcast(a, out.shape), _bcast(b, out.shape))
+    return out, _binary_tangent(out, *tangents, lambda t: mul(t, div(y, denom)),
+                                lambda t: mul(t, neg(div(x, denom))))
 
 
 # --- unary functions: y = f(x), tangent x_dot * f'(x) -------------------------
@@ -244,11 +253,11 @@ def _one(x):
     return _scalar(x, 1)
 
 
-abs_p = unary("abs", np.abs, float_only=False)
+abs_p = unary("abs", np.abs, kinds="iuf")
 def abs(x): return abs_p.bind(x)
 _unary_jvp(abs_p, lambda x, y: sign(x))  # sign(0) = 0: the derivative at 0 is 0
 
-sign_p = unary("sign", np.sign, float_only=False)
+sign_p = unary("sign", np.sign, kinds="iuf")
 def sign(x): return sign_p.bind(x)
 def_zero_jvp(sign_p)
 
@@ -329,26 +338,50 @@ def logistic(x): return logistic_p.bind(x)
 _unary_jvp(logistic_p, lambda x, y: mul(y, sub(_one(x), y)))
 
 _erf_vec = np.vectorize(math.erf, otypes=[np.float64])
-erf_p = unary("erf", lambda x: _erf_vec(x).astype(x.dtype))
+erf_p = unary("erf", lambda x: _erf_vec(x).astype(np.result_type(x)), kinds="f")
 def erf(x): return erf_p.bind(x)
 _unary_jvp(erf_p, lambda x, y: mul(_scalar(x, 2 / math.sqrt(math.pi)),
                                    exp(neg(mul(x, x)))))
 
-square_p = unary("square", np.square, float_only=False)
+square_p = unary("square", np.square, kinds="iufc")
 def square(x): return square_p.bind(x)
 _unary_jvp(square_p, lambda x, y: mul(_scalar(x, 2), x))
 
-floor_p = unary("floor", np.floor)
+floor_p = unary("floor", np.floor, kinds="f")
 def floor(x): return floor_p.bind(x)
 def_zero_jvp(floor_p)
 
-ceil_p = unary("ceil", np.ceil)
+ceil_p = unary("ceil", np.ceil, kinds="f")
 def ceil(x): return ceil_p.bind(x)
 def_zero_jvp(ceil_p)
 
-round_p = unary("round", np.round)  # halves to even, as numpy
-def round(x): return round_p.bind(x)
+
+class RoundingMethod(enum.IntEnum):
+    """How ``round`` breaks ties at halves, as ``jax.lax.RoundingMethod``."""
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def _round_impl(x, rounding_method):
+    if rounding_method == RoundingMethod.TO_NEAREST_EVEN:
+        return np.round(x)
+    r = np.trunc(x)  # x - trunc(x) is exact, so halves are seen exactly
+    return np.where(np.abs(x - r) >= 0.5, r + np.sign(x), r)
+
+
+round_p = unary("round", _round_impl, kinds="f")
 def_zero_jvp(round_p)
+
+
+def round(x, rounding_method: int = RoundingMethod.AWAY_FROM_ZERO):
+    """Round to the nearest integer; halves away from zero by default, as
+    ``jax.lax.round`` (``RoundingMethod.TO_NEAREST_EVEN`` as ``numpy.round``).
+
+    >>> import numpy as np
+    >>> round(np.array([-1.5, 0.5, 2.5]))
+    array([-2.,  1.,  3.])
+    """
+    return round_p.bind(x, rounding_method=int(RoundingMethod(rounding_method)))
 
 
 # --- comparisons and logic: boolean or integer outputs, zero tangents ----------
@@ -379,26 +412,30 @@ def bitwise_or(x, y): return or_p.bind(x, y)
 def_zero_jvp(and_p)
 def_zero_jvp(or_p)
 
-not_p = unary("not", np.invert, float_only=False)
+not_p = unary("not", np.invert, kinds="biu")
 def bitwise_not(x): return not_p.bind(x)
 def_zero_jvp(not_p)
-
-
-@not_p.def_abstract_eval
-def _not_abstract_eval(x):
-    if x.dtype.kind not in "biu":
-        raise TypeError(f"not: operand must be boolean or integer, got {x.str_short()}")
-    return x
 
 
 # --- select_n and convert_element_type ----------------------------------------
 
 select_n_p = Primitive("select_n")
-def select_n(which, *cases): return select_n_p.bind(which, *cases)
+
+
+def select_n(which, *cases):
+    """``cases[which]`` elementwise; a boolean ``which`` picks ``cases[1]`` where true.
+
+    >>> import numpy as np
+    >>> select_n(np.array([True, False]), np.zeros(2), np.ones(2))
+    array([1., 0.])
+    """
+    return select_n_p.bind(which, *cases)
 
 
 @select_n_p.def_impl
 def _select_n_impl(which, *cases):
+    if len(cases) == 1:
+        return np.asarray(cases[0])
     if len(cases) == 2:
         return np.where(which, cases[1], cases[0])
     return np.choose(np.asarray(which, dtype=np.int64), cases)
@@ -406,19 +443,21 @@ def _select_n_impl(which, *cases):
 
 @select_n_p.def_abstract_eval
 def _select_n_abstract_eval(which, *cases):
+    types = ", ".join(a.str_short() for a in (which, *cases))
     if not cases:
-        raise TypeError("select_n: needs at least one case")
-    if which.dtype != np.bool_ and which.dtype.kind not in "iu":
-        raise TypeError(f"select_n: selector must be boolean or integer, got "
-                        f"{which.str_short()}")
-    if which.dtype == np.bool_ and len(cases) != 2:
-        raise TypeError("select_n: a boolean selector needs exactly two cases")
+        raise TypeError(f"select_n: needs at least one case, got only the "
+                        f"selector {types}")
+    if which.dtype.kind not in "biu":
+        raise TypeError(f"select_n: the selector must be boolean or integer, got "
+                        f"select_n({types})")
+    if which.dtype == np.bool_ and len(cases) > 2:
+        raise TypeError(f"select_n: a boolean selector picks from at most two "
+                        f"cases, got select_n({types}); use an integer selector")
     if any(c != cases[0] for c in cases):
-        raise TypeError("select_n: cases must have one type, got "
-                        + ", ".join(c.str_short() for c in cases))
+        raise TypeError(f"select_n: cases must have one type, got select_n({types})")
     if which.shape not in ((), cases[0].shape):
         raise TypeError(f"select_n: selector {which.str_short()} must be rank 0 or "
-                        f"have the cases' shape {cases[0].str_short()}")
+                        f"have the cases' shape, got select_n({types})")
     return cases[0]
 
 
@@ -427,14 +466,14 @@ def _select_n_jvp(primals, tangents):
     which, *cases = primals
     out = select_n(which, *cases)
     if all(type(t) is Zero for t in tangents[1:]):
-        return out, Zero(out.aval)
+        return out, Zero(get_aval(out))
     return out, select_n(which, *[instantiate(t) for t in tangents[1:]])
 
 
 @select_n_p.def_transpose
 def _select_n_transpose(ct, which, *cases):
-    from ftrans.ad_util import zeros
-    zero = zeros(ct.aval)
+    # the cotangent flows to the case that was selected, zero to the others
+    zero = zeros(get_aval(ct))
     return [None] + [
         select_n(which, *[ct if j == i else zero for j in range(len(cases))])
         if is_undefined(c) else None
@@ -445,6 +484,12 @@ convert_element_type_p = Primitive("convert_element_type")
 
 
 def convert_element_type(x, new_dtype):
+    """``x`` converted to ``new_dtype`` (no equation if it already has it).
+
+    >>> import numpy as np
+    >>> convert_element_type(np.array([1.7, -1.7]), np.int64)
+    array([ 1, -1])
+    """
     new_dtype = np.dtype(new_dtype)
     if getattr(x, "dtype", None) == new_dtype:
         return x
@@ -455,12 +500,16 @@ convert_element_type_p.def_impl(lambda x, new_dtype: np.asarray(x).astype(new_dt
 convert_element_type_p.def_abstract_eval(lambda x, new_dtype: x.update(dtype=new_dtype))
 
 
+def _float_to_float(x_dtype, new_dtype) -> bool:
+    return np.dtype(x_dtype).kind in "fc" and np.dtype(new_dtype).kind in "fc"
+
+
 @convert_element_type_p.def_jvp
 def _convert_element_type_jvp(primals, tangents, new_dtype):
     (x,), (x_dot,) = primals, tangents
     out = convert_element_type_p.bind(x, new_dtype=new_dtype)
-    if not (np.issubdtype(new_dtype, np.inexact) and np.issubdtype(x.dtype, np.inexact)):
-        return out, Zero(out.aval)
+    if not _float_to_float(get_aval(x).dtype, new_dtype):
+        return out, Zero(get_aval(out))
     return out, convert_element_type_p.bind(x_dot, new_dtype=new_dtype)
 
 

@@ -20,7 +20,8 @@ class Case:
     fn: Callable                   # arrays -> output(s), built from ftrans.lax
     arg_shapes: tuple              # shapes of the array arguments
     ref: Callable | None = None    # numpy reference of fn (None: no impl check)
-    domain: Callable | None = None  # (rng, shape) -> float64 sample; default normal
+    domain: Callable | tuple | None = None  # (rng, shape) -> float64 sample, or one
+                                   # such sampler per argument; default normal
     linear_args: tuple = ()        # argument positions fn is linear in
     order: int = 2                 # derivative order checked (0: not differentiable)
     tol: float = 1e-5
@@ -35,7 +36,8 @@ class Case:
         out = []
         for i, shape in enumerate(self.arg_shapes):
             dtype = self.dtypes[i] if i < len(self.dtypes) else np.float64
-            x = (self.domain or normal)(rng, shape)
+            domain = self.domain[i] if isinstance(self.domain, tuple) else self.domain
+            x = (domain or normal)(rng, shape)
             out.append(np.asarray(x).astype(dtype))
         return tuple(out)
 

@@ -1,12 +1,210 @@
-"""Rows of the primitive table for ftrans/prims/elementwise.py."""
+"""Rows of the primitive table for ftrans/prims/elementwise.py.
+
+One row per primitive, then variants: a rank-0 traced operand on either side
+of a binary primitive (the ``_bcast``/``_unbcast`` paths), integer dtypes,
+``integer_pow`` exponents, ``select_n`` selectors, ``convert_element_type``
+targets, and float32 rows whose impl must keep float32 (checked against the
+shape rule; derivatives are checked in float64 only).
+"""
+
+import math
 
 import numpy as np
 
 from ftrans import lax
-from tests.prim_table import Case, positive
+from ftrans.prims.elementwise import convert_element_type_p
+from tests.prim_table import (Case, above_one, away_from_zero, booleans, integers,
+                              normal, positive, unit)
+
+F32, F64, I32, I64 = np.float32, np.float64, np.int32, np.int64
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _round_away(x):
+    r = np.trunc(x)
+    return np.where(np.abs(x - r) >= 0.5, r + np.sign(x), r)
+
+
+def _trunc_div(x, y):
+    q = np.abs(x) // np.abs(y)
+    return np.where((x < 0) != (y < 0), -q, q)
+
+
+def three_way(rng, shape):
+    """A selector among three cases."""
+    return rng.integers(0, 3, shape)
+
+
+def nonzero_ints(rng, shape):
+    """Integer divisors."""
+    return rng.choice([-3, -2, -1, 1, 2, 3], shape)
+
+
+def halves(rng, shape):
+    """Integers and half-integers: the ties of ``round``."""
+    return rng.integers(-6, 7, shape) / 2.0
+
+
+def _convert(new_dtype):
+    return lambda x: lax.convert_element_type(x, new_dtype)
+
+
+def _convert_same(x):
+    """A float -> float conversion bound even though the dtype is unchanged
+    (the wrapper would skip it): exercises the linear rules exactly in f64."""
+    return convert_element_type_p.bind(x, new_dtype=np.dtype(F64))
+
+
+S = (3, 4)
+UNARY = [  # (name, fn, numpy reference, domain)
+    ("exp", lax.exp, np.exp, normal),
+    ("log", lax.log, np.log, positive),
+    ("log1p", lax.log1p, np.log1p, positive),
+    ("expm1", lax.expm1, np.expm1, normal),
+    ("sin", lax.sin, np.sin, normal),
+    ("cos", lax.cos, np.cos, normal),
+    ("tan", lax.tan, np.tan, unit),
+    ("asin", lax.asin, np.arcsin, unit),
+    ("acos", lax.acos, np.arccos, unit),
+    ("atan", lax.atan, np.arctan, normal),
+    ("sinh", lax.sinh, np.sinh, normal),
+    ("cosh", lax.cosh, np.cosh, normal),
+    ("tanh", lax.tanh, np.tanh, normal),
+    ("asinh", lax.asinh, np.arcsinh, normal),
+    ("acosh", lax.acosh, np.arccosh, above_one),
+    ("atanh", lax.atanh, np.arctanh, unit),
+    ("sqrt", lax.sqrt, np.sqrt, positive),
+    ("rsqrt", lax.rsqrt, lambda x: 1 / np.sqrt(x), positive),
+    ("logistic", lax.logistic, lambda x: 1 / (1 + np.exp(-x)), normal),
+    ("erf", lax.erf, _erf, normal),
+    ("square", lax.square, np.square, normal),
+    ("abs", lax.abs, np.abs, away_from_zero),
+]
+PIECEWISE_CONSTANT = [  # zero derivative: order 0 here, checked in test_kinks.py
+    ("sign", lax.sign, np.sign, normal),
+    ("floor", lax.floor, np.floor, normal),
+    ("ceil", lax.ceil, np.ceil, normal),
+    ("round", lax.round, _round_away, halves),
+]
+COMPARISONS = [
+    ("eq", lax.eq, np.equal), ("ne", lax.ne, np.not_equal),
+    ("lt", lax.lt, np.less), ("le", lax.le, np.less_equal),
+    ("gt", lax.gt, np.greater), ("ge", lax.ge, np.greater_equal),
+]
 
 CASES = [
-    Case("sin", lax.sin, ((3, 4),), ref=np.sin),
-    Case("mul", lax.mul, ((3,), (3,)), ref=np.multiply, linear_args=(0, 1)),
-    Case("log", lax.log, ((5,),), ref=np.log, domain=positive),
+    *[Case(p, fn, (S,), ref=ref, domain=dom) for p, fn, ref, dom in UNARY],
+    *[Case(p, fn, (S,), ref=ref, domain=dom, order=0)
+      for p, fn, ref, dom in PIECEWISE_CONSTANT],
+    Case("round", lambda x: lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN), (S,),
+         ref=np.round, domain=halves, order=0, name="to_nearest_even"),
+    # comparisons on small integers stored as floats, so that ties occur
+    *[Case(p, fn, (S, S), ref=ref, domain=integers, order=0)
+      for p, fn, ref in COMPARISONS],
+    Case("lt", lax.lt, (S, S), ref=np.less, domain=integers, dtypes=(I64, I64),
+         order=0, name="i64"),
+    Case("and", lax.bitwise_and, (S, S), ref=np.logical_and, domain=booleans,
+         dtypes=(bool, bool), order=0),
+    Case("or", lax.bitwise_or, (S, S), ref=np.logical_or, domain=booleans,
+         dtypes=(bool, bool), order=0),
+    Case("not", lax.bitwise_not, (S,), ref=np.logical_not, domain=booleans,
+         dtypes=(bool,), order=0),
+    Case("and", lax.bitwise_and, (S, S), ref=np.bitwise_and, domain=integers,
+         dtypes=(I64, I64), order=0, name="i64"),
+    Case("not", lax.bitwise_not, (S,), ref=np.invert, domain=integers,
+         dtypes=(I64,), order=0, name="i64"),
+
+    # arithmetic
+    Case("neg", lax.neg, (S,), ref=np.negative, linear_args=(0,)),
+    Case("add", lax.add, (S, S), ref=np.add, linear_args=(0, 1)),
+    Case("sub", lax.sub, (S, S), ref=np.subtract, linear_args=(0, 1)),
+    Case("mul", lax.mul, (S, S), ref=np.multiply, linear_args=(0, 1)),
+    Case("div", lax.div, (S, S), ref=np.divide, domain=(normal, away_from_zero),
+         linear_args=(0,)),
+    Case("pow", lax.pow, (S, S), ref=np.power, domain=(positive, normal)),
+    Case("pow", lax.pow, (S, ()), ref=np.power, domain=(positive, normal),
+         name="scalar_exponent"),
+    Case("max", lax.max, (S, S), ref=np.maximum),
+    Case("min", lax.min, (S, S), ref=np.minimum),
+    Case("rem", lax.rem, (S, S), ref=np.fmod, domain=(normal, away_from_zero)),
+    Case("atan2", lax.atan2, (S, S), ref=np.arctan2),
+    Case("integer_pow", lambda x: lax.integer_pow(x, 2), (S,), ref=np.square),
+    *[Case("integer_pow", lambda x, y=y: lax.integer_pow(x, y), (S,),
+           ref=lambda x, y=y: np.power(x, float(y)), domain=away_from_zero,
+           name=f"y{y}")
+      for y in (3, -2, 0, 1)],
+
+    # a traced rank-0 operand broadcast against a (3, 4) one, on either side
+    *[Case(p, fn, shapes, ref=ref, domain=dom, linear_args=lin, name=side)
+      for p, fn, ref, dom, lin in [
+          ("add", lax.add, np.add, None, (0, 1)),
+          ("sub", lax.sub, np.subtract, None, (0, 1)),
+          ("mul", lax.mul, np.multiply, None, (0, 1)),
+          ("div", lax.div, np.divide, (normal, away_from_zero), (0,)),
+          ("max", lax.max, np.maximum, None, ())]
+      for shapes, side in [(((), S), "scalar_lhs"), ((S, ()), "scalar_rhs")]],
+
+    # integer dtypes
+    *[Case(p, fn, (S, S), ref=ref, domain=(integers, dom), dtypes=(I64, I64),
+           order=0, name="i64")
+      for p, fn, ref, dom in [("add", lax.add, np.add, integers),
+                              ("mul", lax.mul, np.multiply, integers),
+                              ("max", lax.max, np.maximum, integers),
+                              ("sub", lax.sub, np.subtract, integers),
+                              ("div", lax.div, _trunc_div, nonzero_ints),
+                              ("rem", lax.rem, np.fmod, nonzero_ints)]],
+    Case("integer_pow", lambda x: lax.integer_pow(x, 3), (S,), ref=lambda x: x ** 3,
+         domain=integers, dtypes=(I64,), order=0, name="i64"),
+    Case("abs", lax.abs, (S,), ref=np.abs, domain=integers, dtypes=(I64,), order=0,
+         name="i64"),
+    Case("neg", lax.neg, (S,), ref=np.negative, domain=integers, dtypes=(I64,),
+         order=0, name="i64"),
+
+    # select_n: boolean or integer selector, cases linear
+    Case("select_n", lax.select_n, (S, S, S), ref=lambda w, a, b: np.where(w, b, a),
+         domain=(booleans, normal, normal), dtypes=(bool,), linear_args=(1, 2)),
+    Case("select_n", lax.select_n, ((), S, S), ref=lambda w, a, b: np.where(w, b, a),
+         domain=(booleans, normal, normal), dtypes=(bool,), linear_args=(1, 2),
+         name="scalar_selector"),
+    Case("select_n", lax.select_n, (S, S, S, S), ref=lambda w, *c: np.choose(w, c),
+         domain=(three_way, normal, normal, normal), dtypes=(I32,),
+         linear_args=(1, 2, 3), name="i32_three_cases"),
+
+    # convert_element_type
+    Case("convert_element_type", _convert_same, (S,), ref=lambda x: x,
+         linear_args=(0,)),
+    Case("convert_element_type", _convert(F32), (S,), ref=lambda x: x.astype(F32),
+         order=0, name="f64_to_f32"),
+    Case("convert_element_type", _convert(I64), (S,), ref=lambda x: x.astype(I64),
+         order=0, name="f64_to_i64"),
+    Case("convert_element_type", _convert(F64), (S,), ref=lambda x: x.astype(F64),
+         domain=integers, dtypes=(I64,), order=0, name="i64_to_f64"),
+    Case("convert_element_type", _convert(F64), (S,), ref=lambda x: x.astype(F64),
+         dtypes=(F32,), order=0, name="f32_to_f64"),
+]
+
+# float32 in, float32 out: the impl must not promote (the shape-rule test checks
+# the dtype). Derivatives are checked in float64 only, so these rows have order 0.
+# A numpy ufunc on float32 is the exact reference; other references are float64.
+def _f32_ref(ref):
+    return ref if isinstance(ref, np.ufunc) else None
+
+
+CASES += [Case(p, fn, (S,), ref=_f32_ref(ref), domain=dom, dtypes=(F32,), order=0,
+               name="f32")
+          for p, fn, ref, dom in UNARY + PIECEWISE_CONSTANT]
+CASES += [
+    Case(p, fn, shapes, ref=ref, domain=dom, dtypes=(F32, F32), order=0, name="f32")
+    for p, fn, ref, shapes, dom in [
+        ("add", lax.add, np.add, (S, ()), None),
+        ("div", lax.div, np.divide, (S, ()), (normal, away_from_zero)),
+        ("pow", lax.pow, np.power, (S, S), (positive, normal)),
+        ("max", lax.max, np.maximum, (S, S), None),
+        ("rem", lax.rem, np.fmod, (S, S), (normal, away_from_zero)),
+        ("atan2", lax.atan2, np.arctan2, (S, S), None)]]
+CASES += [
+    Case("integer_pow", lambda x: lax.integer_pow(x, -2), (S,), domain=away_from_zero,
+         dtypes=(F32,), order=0, name="f32"),
+    Case("select_n", lax.select_n, (S, S, S), domain=(booleans, normal, normal),
+         dtypes=(bool, F32, F32), order=0, name="f32"),
 ]
