@@ -15,7 +15,7 @@ from ftrans.ad_util import Zero, is_differentiable
 from ftrans.core import ClosedJaxpr, ShapedArray, get_aval
 from ftrans.dtypes import float0
 from ftrans.errors import fn_name
-from ftrans.eval import eval_closed
+from ftrans.eval import eval_closed, eval_jaxpr_seeded
 from ftrans.tracing import Tracer, trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr
 from ftrans.transforms.jvp import jvp_jaxpr
@@ -74,7 +74,9 @@ class _Traced:
             return [*out_flat, *aux_flat]
 
         in_vals = [_value_of(x) for x in self.flat_in] if concrete else None
-        self.closed, self.out_vals = trace_to_jaxpr(flat_fn, avals, in_vals, transform)
+        self.values: dict = {}  # every variable's value, when traced concretely
+        self.closed, self.out_vals = trace_to_jaxpr(flat_fn, avals, in_vals, transform,
+                                                    self.values)
 
     def split(self, flat_outs):
         """``(outs, aux)`` as pytrees from the flat outputs."""
@@ -108,7 +110,8 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Calla
 
     @functools.wraps(fun)
     def make_jaxpr_f(*args) -> ClosedJaxpr:
-        dyn_idx = [i for i in range(len(args)) if i not in static]
+        fixed = {i % len(args) for i in static if -len(args) <= i < len(args)}
+        dyn_idx = [i for i in range(len(args)) if i not in fixed]
 
         def dyn_fun(*dyn):
             full = list(args)
@@ -180,7 +183,8 @@ class _Linearized:
         closed = traced.closed
         self.mask = _diff_mask(traced.flat_in)
         n_in, n_out = len(self.mask), traced.n_out
-        jvp_closed, out_nz = jvp_jaxpr(closed, self.mask)
+        primal_map: dict = {}
+        jvp_closed, out_nz = jvp_jaxpr(closed, self.mask, primal_map=primal_map)
         # keep the primal outputs (and aux) and the main outputs' tangents
         n_all = len(closed.out_avals)
         n_tan_main = sum(out_nz[:n_out])
@@ -191,7 +195,15 @@ class _Linearized:
         known, self.linear, _, n_res = partial_eval_jaxpr(
             jvp_closed, [False] * n_in + [True] * n_t,
             instantiate=[False] * n_all + [True] * n_tan_main)
-        vals = eval_closed(dce_jaxpr(known), *traced.flat_in)
+        known = dce_jaxpr(known)
+        if traced.values and not any(type(x) is Tracer for x in
+                                     [*traced.flat_in, *closed.consts]):
+            # the forward pass already ran while tracing: reuse its values
+            seeds = {new: traced.values[old] for new, old in primal_map.items()
+                     if old in traced.values}
+            vals = eval_jaxpr_seeded(known.jaxpr, known.consts, traced.flat_in, seeds)
+        else:
+            vals = eval_closed(known, *traced.flat_in)
         self.outs, self.residuals = vals[:n_all], vals[n_all:]
         self.linear = dce_jaxpr(self.linear)
         self.n_res = n_res
@@ -232,7 +244,12 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     >>> [float(g) for g in f_vjp(1.0)]
     [3.0, 2.0]
     """
-    traced = _Traced(fun, primals, "vjp", concrete=True, has_aux=has_aux)
+    return _vjp(fun, primals, has_aux, "vjp")
+
+
+def _vjp(fun: Callable, primals: tuple, has_aux: bool, transform: str):
+    """``vjp``, with errors naming the public ``transform`` the user called."""
+    traced = _Traced(fun, primals, transform, concrete=True, has_aux=has_aux)
     lin = _Linearized(traced)
     n_lin = sum(lin.mask)
     transposed = dce_jaxpr(transpose_jaxpr(
@@ -290,6 +307,7 @@ def _partial_argnums(name, fun, args, argnums):
             full[i] = d
         return fun(*full)
 
+    partial.__name__ = fn_name(fun)  # errors name the user's function
     return partial, tuple(args[i] for i in idx), idx
 
 
@@ -319,7 +337,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
     def value_and_grad_f(*args):
         partial, dyn, idx = _partial_argnums("grad", fun, args, nums)
         _check_diff_inputs("grad", fun, dyn, idx)
-        res = vjp(partial, *dyn, has_aux=has_aux)
+        res = _vjp(partial, dyn, has_aux, "grad")
         out, f_vjp = res[0], res[1]
         aval = get_aval(out) if type(out) is Tracer or isinstance(out, np.ndarray) else None
         if aval is None or aval.shape != () or not is_differentiable(aval):

@@ -40,3 +40,21 @@ def eval_jaxpr(jaxpr: Jaxpr, consts, *args) -> list:
 def eval_closed(closed: ClosedJaxpr, *args) -> list:
     """Evaluate a ``ClosedJaxpr`` on ``args``."""
     return eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+def eval_jaxpr_seeded(jaxpr: Jaxpr, consts, args, seeds: dict) -> list:
+    """``eval_jaxpr`` on numpy values, skipping equations whose outputs are
+    already known from ``seeds`` (values remembered by a concrete trace)."""
+    env = dict(seeds)
+    env.update(zip(jaxpr.constvars, consts))
+    env.update(zip(jaxpr.invars, args))
+    for eqn in jaxpr.eqns:
+        if all(v in env for v in eqn.outputs):
+            continue
+        ins = [env[v] if type(v) is Var else v.val for v in eqn.inputs]
+        out = eqn.primitive.impl(*ins, **eqn.params)
+        if eqn.primitive.multiple_results:
+            env.update(zip(eqn.outputs, out))
+        else:
+            env[eqn.outputs[0]] = out
+    return [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]

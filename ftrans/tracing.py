@@ -41,10 +41,14 @@ class Trace:
         self.constvars: list[Var] = []
         self.consts: list = []
         self._const_var: dict[int, Var] = {}
+        # a concrete trace remembers each variable's value: the forward pass
+        self.values: dict[Var, object] | None = {} if concrete else None
 
     def new_arg(self, aval: ShapedArray, val=None) -> "Tracer":
         var = Var(aval)
         self.invars.append(var)
+        if self.values is not None and val is not None:
+            self.values[var] = val
         return Tracer(self, var, val)
 
     def lift(self, x):
@@ -64,6 +68,8 @@ class Trace:
                                                else ShapedArray(x.shape, x.dtype))
             self.constvars.append(var)
             self.consts.append(x)
+            if self.values is not None and _value(x) is not None:
+                self.values[var] = _value(x)
         return var
 
     def process(self, prim, args, params):
@@ -80,9 +86,13 @@ class Trace:
             vals = val if val is not None else [None] * len(out_aval)
             outs = [Tracer(self, Var(a), _arr(v)) for a, v in zip(out_aval, vals)]
             self.eqns.append(Eqn(prim, atoms, [t._var for t in outs], params))
+            if val is not None and self.values is not None:
+                self.values.update((t._var, t.val) for t in outs)
             return outs
         out = Tracer(self, Var(out_aval), _arr(val))
         self.eqns.append(Eqn(prim, atoms, [out._var], params))
+        if val is not None and self.values is not None:
+            self.values[out._var] = out.val
         return out
 
     def to_jaxpr(self, outs: Sequence) -> ClosedJaxpr:
@@ -215,10 +225,11 @@ def _eager_aval(x) -> ShapedArray:
 
 
 def trace_to_jaxpr(fn: Callable, in_avals: Sequence[ShapedArray], in_vals=None,
-                   transform: str | None = None):
+                   transform: str | None = None, values: dict | None = None):
     """Trace ``fn`` (flat list of tracers -> flat list of outputs) into a
     ``ClosedJaxpr``. With ``in_vals`` the trace is concrete and the concrete
-    outputs are returned too: ``(closed_jaxpr, out_vals or None)``."""
+    outputs are returned too: ``(closed_jaxpr, out_vals or None)``; the
+    ``values`` dict, if given, receives the value of every variable."""
     trace = Trace(concrete=in_vals is not None, transform=transform)
     _ctx.stack.append(trace)
     try:
@@ -227,6 +238,8 @@ def trace_to_jaxpr(fn: Callable, in_avals: Sequence[ShapedArray], in_vals=None,
         outs = list(fn(*args))
         closed = trace.to_jaxpr(outs)
         out_vals = [_value(o) for o in outs] if in_vals is not None else None
+        if values is not None and trace.values is not None:
+            values.update(trace.values)
     finally:
         _ctx.stack.pop()
         trace.alive = False
