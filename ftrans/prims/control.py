@@ -509,6 +509,37 @@ def _while_jvp(primals, tangents, cond_jaxpr, body_jaxpr, cond_nconsts, body_nco
                          for z, a in zip(carry_nz, body_jaxpr.out_avals)]
 
 
+def _while_partial_eval(eqn, in_unknown):
+    """The known part runs the loop on the known carry (the primal); the
+    unknown part reruns the whole loop, as JAX does: a while loop has no
+    per-step residuals to save, so linearize recomputes the primal."""
+    p = eqn.params
+    cond_uk, bconst_uk, carry_uk = groups(in_unknown, p["cond_nconsts"],
+                                          p["body_nconsts"])
+    body = p["body_jaxpr"]
+    carry_uk = _fixpoint(lambda c: partial_eval_jaxpr(body, bconst_uk + c)[2], carry_uk)
+    cond_used = dce_prune(p["cond_jaxpr"], [True])[1]
+    if any(cond_uk) or all(carry_uk) or any(
+            u and k for u, k in zip(carry_uk, cond_used[len(cond_uk):])):
+        return [], [eqn]
+    known = [not u for u in carry_uk]
+    keep_body = [not u for u in bconst_uk] + known
+    known_eqn = Eqn(while_p, [x for x, k in zip(eqn.inputs, [True] * len(cond_uk)
+                                                + keep_body) if k],
+                    [v for v, k in zip(eqn.outputs, known) if k],
+                    dict(p, cond_jaxpr=select_inputs(p["cond_jaxpr"], [True] * len(cond_uk)
+                                                     + known),
+                         body_jaxpr=select_inputs(dce_jaxpr(body, known), keep_body),
+                         body_nconsts=bconst_uk.count(False)))
+    # the unknown part's copies of the known outputs are not used
+    unknown_eqn = Eqn(while_p, eqn.inputs,
+                      [v if u else Var(v.aval) for v, u in zip(eqn.outputs, carry_uk)], p)
+    return [known_eqn], [unknown_eqn]
+
+
+while_p.partial_eval = _while_partial_eval
+
+
 @while_p.def_transpose
 def _while_transpose(cts, *args, **params):
     raise ValueError(

@@ -1,0 +1,186 @@
+"""Rows of the primitive table for ftrans/prims/control.py and
+ftrans/prims/special.py.
+
+These primitives carry sub-jaxprs (or user rules), so each row applies the
+public function (``lax.cond``, ``lax.scan``, ``custom_jvp``, ...) to a small
+body written with ``ftrans.lax``; the numpy references are plain Python
+loops. Branch indices are int64 arguments (the derivative checks only vary
+the float ones). Rows whose derivatives cannot go through the generic
+two-mode check have ``order=0`` and are differentiated in
+tests/test_control_flow.py and tests/test_custom_derivatives.py instead:
+``while`` (forward mode only), ``stop_gradient`` (its derivative is zero by
+definition, not the numerical one) and ``custom_vjp_call`` (reverse mode
+only). ``custom_lin`` has a waiver in tests/test_prim_coverage.py.
+"""
+
+import numpy as np
+
+import ftrans
+from ftrans import lax
+from tests.prim_table import Case
+
+F, I = np.float64, np.int64
+
+
+def _index(lo, hi):
+    """Integers in [lo, hi) for the branch index, standard normal otherwise."""
+    def sample(rng, shape):
+        return rng.integers(lo, hi, shape)
+    return sample
+
+
+def _normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+# --- cond / switch ---------------------------------------------------------------
+
+def _cond(i, x):
+    return lax.cond(i > 0, lambda x: lax.sin(x) * x, lambda x: lax.exp(x) * 0.5, x)
+
+
+def _ref_cond(i, x):
+    return np.sin(x) * x if i > 0 else np.exp(x) * 0.5
+
+
+_SWITCH_REFS = [np.sin, np.cos, lambda x: x * x * x]
+
+
+def _switch(i, x, y):
+    return lax.switch(i, [lambda x, y: lax.sin(x) * y,
+                          lambda x, y: lax.cos(x) + y,
+                          lambda x, y: x * x * x - y], x, y)
+
+
+def _ref_switch(i, x, y):
+    k = int(np.clip(i, 0, 2))  # out-of-range indices are clamped, as in JAX
+    return [np.sin(x) * y, np.cos(x) + y, x * x * x - y][k]
+
+
+def _cond_linear(i, x):
+    return lax.cond(i > 0, lambda x: x * 2.0, lambda x: -x, x)
+
+
+# --- scan ------------------------------------------------------------------------
+
+def _scan(w, c, xs):
+    def body(c, x):
+        new = lax.tanh(lax.dot(w, c) + x)
+        return new, lax.sin(c) * x
+    return lax.scan(body, c, xs)
+
+
+def _ref_scan(w, c, xs):
+    ys = []
+    for x in xs:
+        ys.append(np.sin(c) * x)
+        c = np.tanh(w @ c + x)
+    return c, np.stack(ys)
+
+
+def _scan_reverse(c, xs):
+    return lax.scan(lambda c, x: (lax.sin(c) * x + c, c * x), c, xs, reverse=True)
+
+
+def _ref_scan_reverse(c, xs):
+    ys = [None] * len(xs)
+    for t in reversed(range(len(xs))):
+        ys[t] = c * xs[t]
+        c = np.sin(c) * xs[t] + c
+    return c, np.stack(ys)
+
+
+def _scan_no_xs(c):
+    return lax.scan(lambda c, _: (lax.sin(c) * 1.5, lax.cos(c)), c, None, length=3)
+
+
+def _ref_scan_no_xs(c):
+    ys = []
+    for _ in range(3):
+        ys.append(np.cos(c))
+        c = np.sin(c) * 1.5
+    return c, np.stack(ys)
+
+
+def _scan_linear(c, xs):
+    return lax.scan(lambda c, x: (c * 0.5 + x, c * 2.0 - x), c, xs)[1]
+
+
+def _ref_scan_linear(c, xs):
+    ys = []
+    for x in xs:
+        ys.append(c * 2.0 - x)
+        c = c * 0.5 + x
+    return np.stack(ys)
+
+
+# --- while -----------------------------------------------------------------------
+
+def _while(x):
+    def body(state):
+        i, x = state
+        return i + 1, lax.sin(x) * 1.2
+    return lax.while_loop(lambda s: s[0] < 3, body, (np.int64(0), x))[1]
+
+
+def _ref_while(x):
+    for _ in range(3):
+        x = np.sin(x) * 1.2
+    return x
+
+
+# --- custom derivatives and remat ------------------------------------------------
+
+@ftrans.custom_jvp
+def _softplus(x):
+    return lax.log1p(lax.exp(x))
+
+
+@_softplus.defjvp
+def _softplus_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    return _softplus(x), x_dot * lax.logistic(x)
+
+
+@ftrans.custom_jvp
+def _xsiny(x, y):
+    return x * lax.sin(y)
+
+
+_xsiny.defjvps(lambda x_dot, out, x, y: x_dot * lax.sin(y),
+               lambda y_dot, out, x, y: y_dot * x * lax.cos(y))
+
+
+@ftrans.custom_vjp
+def _cube(x):
+    return x * x * x
+
+
+_cube.defvjp(lambda x: (x * x * x, x), lambda x, ct: (ct * 3.0 * x * x,))
+
+
+_remat_fn = ftrans.checkpoint(lambda x, y: lax.sin(lax.sin(x) * y) * x)
+
+
+CASES = [
+    Case("cond", _cond, ((), (3,)), ref=_ref_cond, domain=(_index(0, 2), _normal),
+         dtypes=(I, F)),
+    Case("cond", _switch, ((), (3,), (3,)), ref=_ref_switch,
+         domain=(_index(-1, 4), _normal, _normal), dtypes=(I, F, F), name="switch3"),
+    Case("cond", _cond_linear, ((), (2, 3)), ref=lambda i, x: 2 * x if i > 0 else -x,
+         domain=(_index(0, 2), _normal), dtypes=(I, F), linear_args=(1,),
+         name="linear"),
+    Case("scan", _scan, ((3, 3), (3,), (4, 3)), ref=_ref_scan, tol=1e-4),
+    Case("scan", _scan_reverse, ((2,), (5, 2)), ref=_ref_scan_reverse, name="reverse"),
+    Case("scan", _scan_no_xs, ((2,),), ref=_ref_scan_no_xs, name="length_only"),
+    Case("scan", _scan_linear, ((3,), (4, 3)), ref=_ref_scan_linear, linear_args=(0, 1),
+         name="linear"),
+    Case("while", _while, ((3,),), ref=_ref_while, order=0),
+    Case("stop_gradient", lax.stop_gradient, ((2, 3),), ref=lambda x: x, order=0),
+    Case("custom_jvp_call", _softplus, ((4,),), ref=lambda x: np.logaddexp(0.0, x)),
+    Case("custom_jvp_call", _xsiny, ((3,), (3,)), ref=lambda x, y: x * np.sin(y),
+         name="defjvps"),
+    Case("custom_vjp_call", _cube, ((4,),), ref=lambda x: x ** 3, order=0),
+    Case("remat", _remat_fn, ((3,), (3,)),
+         ref=lambda x, y: np.sin(np.sin(x) * y) * x),
+]
