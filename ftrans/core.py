@@ -178,6 +178,8 @@ class Primitive:
         # optional, for primitives that carry sub-jaxprs (cond, scan, ...)
         self.partial_eval: Callable | None = None
         self.dce: Callable | None = None
+        # optional peephole at staging time: args -> an existing value, or None
+        self.simplify: Callable | None = None
         Primitive.registry[name] = self
 
     def bind(self, *args, **params) -> Any:

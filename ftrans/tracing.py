@@ -73,6 +73,10 @@ class Trace:
         return var
 
     def process(self, prim, args, params):
+        if prim.simplify is not None:
+            same = prim.simplify(*args, **params)
+            if same is not None:
+                return same
         atoms = [a._var if type(a) is Tracer and a._trace is self else self.lift(a)
                  for a in args]
         abstract_eval = prim.abstract_eval or prim.rule("abstract_eval")

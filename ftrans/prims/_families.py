@@ -94,3 +94,22 @@ def def_linear(prim: Primitive) -> None:
     def _linear_jvp(primals, tangents, **params):
         out = prim.bind(*primals, **params)
         return out, prim.bind(*[instantiate(t) for t in tangents], **params)
+
+
+def def_identity_with(prim: Primitive, value, positions) -> None:
+    """Staging ``prim(x, c)`` with the constant ``c == value`` at one of
+    ``positions`` returns ``x`` itself (``x * 1``, ``x + 0``): no equation."""
+    import numpy as np
+
+    from ftrans.tracing import Tracer
+
+    def simplify(x, y):
+        for pos in positions:
+            const, other = (x, y) if pos == 0 else (y, x)
+            if (type(const) is not Tracer and type(other) is Tracer
+                    and np.ndim(const) == 0 and np.asarray(const).dtype == other.dtype
+                    and const == value):
+                return other
+        return None
+
+    prim.simplify = simplify

@@ -17,7 +17,8 @@ import numpy as np
 
 from ftrans.ad_util import Zero, add_tangents, instantiate, is_undefined, zeros
 from ftrans.core import Primitive, ShapedArray, get_aval
-from ftrans.prims._families import binary, check_kinds, def_linear, def_zero_jvp, unary
+from ftrans.prims._families import (binary, check_kinds, def_identity_with, def_linear,
+                                    def_zero_jvp, unary)
 
 __all__ = [
     "neg", "add", "sub", "mul", "div", "pow", "integer_pow", "max", "min", "abs",
@@ -70,6 +71,7 @@ def_linear(neg_p)
 neg_p.def_transpose(lambda ct, x: [neg(ct)])
 
 add_p = binary("add", np.add)
+def_identity_with(add_p, 0, (0, 1))
 def add(x, y): return add_p.bind(x, y)
 
 
@@ -86,6 +88,7 @@ def _add_transpose(ct, x, y):
 
 
 sub_p = binary("sub", np.subtract)
+def_identity_with(sub_p, 0, (1,))
 def sub(x, y): return sub_p.bind(x, y)
 
 
@@ -102,6 +105,7 @@ def _sub_transpose(ct, x, y):
 
 
 mul_p = binary("mul", np.multiply)
+def_identity_with(mul_p, 1, (0, 1))
 def mul(x, y): return mul_p.bind(x, y)
 
 
@@ -127,6 +131,7 @@ def _div_impl(x, y):
 
 
 div_p = binary("div", _div_impl)
+def_identity_with(div_p, 1, (1,))
 def div(x, y): return div_p.bind(x, y)
 
 
