@@ -223,6 +223,20 @@ def bind(prim, args, params):
     return _arr(out)
 
 
+def bind_beside(like, prim, args, params):
+    """Bind ``prim`` in the innermost trace among the tracers in ``like``, even
+    when ``args`` are all constants: a small constant is then staged (e.g. a
+    ``broadcast_in_dim`` of a scalar) instead of folded into a large one."""
+    trace = None
+    for a in like:
+        if type(a) is Tracer and a._trace.alive and (trace is None
+                                                     or a._trace.level > trace.level):
+            trace = a._trace
+    if trace is None:
+        return bind(prim, args, params)
+    return trace.process(prim, args, params)
+
+
 def _eager_aval(x) -> ShapedArray:
     x = x if isinstance(x, np.ndarray) else np.asarray(x)
     return ShapedArray(x.shape, x.dtype)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import ftrans.numpy as jnp
 from ftrans.tracing import Tracer
 
+__all__: list = []
+
 
 def _binary(name, reflected=False):
     def op(self, other):
         f = getattr(jnp, name)
         return f(other, self) if reflected else f(self, other)
+    op.__name__ = name
     return op
 
 
@@ -19,6 +22,7 @@ _OPERATORS = {
     "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
     "floordiv": "floor_divide", "mod": "remainder", "pow": "power",
     "matmul": "matmul", "and": "bitwise_and", "or": "bitwise_or",
+    "xor": "bitwise_xor", "divmod": "divmod",
 }
 
 for _op, _fn in _OPERATORS.items():
@@ -53,20 +57,22 @@ Tracer.__iter__ = _iter
 Tracer.T = property(lambda self: jnp.transpose(self))
 Tracer.mT = property(lambda self: jnp.swapaxes(self, -1, -2))
 Tracer.at = property(lambda self: jnp._indexing.AtIndexer(self))
+Tracer.real = property(lambda self: jnp.real(self))
+Tracer.imag = property(lambda self: jnp.imag(self))
 
 for _name in ("sum", "mean", "prod", "max", "min", "argmax", "argmin", "var",
-              "std", "cumsum", "ravel", "squeeze", "transpose", "swapaxes",
-              "clip", "dot", "flatten", "conj", "round", "any", "all", "repeat",
-              "diagonal", "trace"):
+              "std", "cumsum", "cumprod", "ravel", "squeeze", "swapaxes", "clip",
+              "dot", "conj", "conjugate", "round", "any", "all", "repeat",
+              "diagonal", "trace", "ptp", "nonzero", "take", "flatten"):
     def _method(self, *args, _name=_name, **kwargs):
-        return getattr(jnp, _name)(self, *args, **kwargs)
+        return getattr(jnp, "ravel" if _name == "flatten" else _name)(self, *args, **kwargs)
     _method.__name__ = _name
     setattr(Tracer, _name, _method)
 
 
 def _reshape(self, *shape, order="C"):
     shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return jnp.reshape(self, shape)
+    return jnp.reshape(self, shape, order)
 
 
 Tracer.reshape = _reshape

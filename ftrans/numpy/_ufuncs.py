@@ -3,21 +3,48 @@ that every ftrans.numpy function applies before binding primitives.
 
 numpy's promotion rules (NEP 50) decide the result dtype; Python scalars are
 weak and become rank-0 literals, traced operands are broadcast explicitly with
-``broadcast_in_dim``.
+``broadcast_in_dim``. Functions numpy has but lax has no primitive for
+(``hypot``, ``logaddexp``, ``remainder``, ...) are compositions of primitives,
+written so that their derivatives stay finite where numpy's values are.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ftrans import lax
 from ftrans.dtypes import to_inexact
-from ftrans.tracing import Tracer
+from ftrans.prims.shape import broadcast_in_dim_p
+from ftrans.tracing import Tracer, bind_beside
+
+__all__ = [
+    "asarray", "astype", "result_type",
+    "add", "subtract", "multiply", "divide", "true_divide", "floor_divide",
+    "remainder", "mod", "fmod", "divmod", "power", "pow", "float_power",
+    "negative", "positive", "abs", "absolute", "fabs", "sign", "exp", "exp2",
+    "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "arcsin",
+    "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "arcsinh",
+    "arccosh", "arctanh", "asin", "acos", "atan", "atan2", "asinh", "acosh",
+    "atanh", "sqrt", "cbrt", "square", "reciprocal", "hypot", "floor", "ceil",
+    "round", "around", "rint", "trunc", "fix", "maximum", "minimum", "fmax",
+    "fmin", "clip", "where", "select", "sinc", "deg2rad", "rad2deg",
+    "degrees", "radians", "logaddexp", "logaddexp2", "isfinite", "isnan",
+    "isinf", "isposinf", "isneginf", "signbit", "copysign", "heaviside",
+    "nan_to_num", "equal", "not_equal", "less", "less_equal", "greater",
+    "greater_equal", "logical_and", "logical_or", "logical_not",
+    "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+    "bitwise_invert", "invert", "isclose", "allclose", "array_equal", "conj",
+    "conjugate", "real", "imag",
+]
 
 _PY_SCALARS = (bool, int, float, complex)
 
 
-def asarray(x, dtype=None):
+# --- arrays, dtypes, promotion, broadcasting ------------------------------------
+
+def asarray(x, dtype=None, order=None, *, copy=None):
     """``x`` as an array (a tracer stays a tracer).
 
     >>> import ftrans.numpy as jnp
@@ -28,8 +55,20 @@ def asarray(x, dtype=None):
         return x if dtype is None else lax.convert_element_type(x, dtype)
     if isinstance(x, (list, tuple)) and any(type(e) is Tracer for e in _leaves(x)):
         from ftrans.numpy._shape import stack
-        return stack([asarray(e, dtype) for e in x])
-    return np.asarray(x, dtype=dtype)
+        parts = [asarray(e) for e in x]
+        dt = dtype if dtype is not None else result_type(*parts)
+        return stack([asarray(p, dt) for p in parts])
+    return np.array(x, dtype=dtype, copy=True) if copy else np.asarray(x, dtype=dtype)
+
+
+def astype(x, dtype, /, *, copy: bool = False):
+    """``x`` converted to ``dtype`` (the array-API function form of ``x.astype``).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.astype([1.7, -1.7], int)
+    array([ 1, -1])
+    """
+    return asarray(x, dtype)
 
 
 def _leaves(seq):
@@ -47,61 +86,129 @@ def _dtype_arg(x):
     return x if isinstance(x, _PY_SCALARS) else np.asarray(x).dtype
 
 
+def _dtype(x) -> np.dtype:
+    return x.dtype if type(x) is Tracer else np.asarray(x).dtype
+
+
 def _shape(x):
     return x.shape if type(x) is Tracer else np.shape(x)
 
 
-def broadcast_to_shape(x, shape):
-    """Broadcast ``x`` to ``shape`` (numpy rules) with ``broadcast_in_dim``."""
+def result_type(*args) -> np.dtype:
+    """numpy's ``result_type`` that also accepts traced arrays.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.result_type(np.float32(1), 2.0)
+    dtype('float32')
+    """
+    return np.result_type(*[a.dtype if type(a) is Tracer else a for a in args])
+
+
+def broadcast_to_shape(x, shape, like=()):
+    """Broadcast ``x`` to ``shape`` (numpy rules) with ``broadcast_in_dim``.
+
+    A constant ``x`` broadcast next to traced arrays (``like``) is staged as a
+    ``broadcast_in_dim`` equation of the small constant, as JAX does, rather
+    than becoming a full-size constant of the jaxpr.
+    """
     shape = tuple(shape)
-    if _shape(x) == shape:
-        return x
     xs = _shape(x)
+    if xs == shape:
+        return x
     if len(xs) > len(shape) or any(a not in (1, b) for a, b in
                                    zip(xs[::-1], shape[::-1])):
         raise ValueError(f"cannot broadcast an array of shape {xs} to shape {shape}")
-    offset = len(shape) - len(xs)
-    return lax.broadcast_in_dim(x, shape, tuple(range(offset, len(shape))))
+    dims = tuple(range(len(shape) - len(xs), len(shape)))
+    if type(x) is not Tracer:
+        # broadcast_in_dim stretches size-1 axes itself, so no squeeze is needed
+        return bind_beside(like, broadcast_in_dim_p, [np.asarray(x)],
+                           {"shape": shape, "broadcast_dimensions": dims})
+    return lax.broadcast_in_dim(x, shape, dims)
 
 
-def promote(name: str, *args, inexact: bool = False):
-    """Promote ``args`` to one dtype and broadcast them to one shape.
+def _full(shape, value, dtype, like=()):
+    """``value`` as an array of ``shape`` (a literal broadcast when traced)."""
+    value = np.asarray(value, dtype=dtype)
+    if not shape:
+        return value[()]
+    return broadcast_to_shape(value, shape, like)
 
-    Python scalars and other rank-0 constants are kept rank 0 (they become
-    literals in a jaxpr); everything else is broadcast explicitly.
-    """
-    dtype = np.result_type(*[_dtype_arg(a) for a in args])
-    if inexact:
-        dtype = to_inexact(dtype)
+
+def _broadcast_shape(name, *args):
     try:
-        shape = np.broadcast_shapes(*[_shape(a) for a in args])
+        return np.broadcast_shapes(*[_shape(a) for a in args])
     except ValueError:
         shapes = " and ".join(str(_shape(a)) for a in args)
         raise ValueError(f"{name}: operands could not be broadcast together with "
                          f"shapes {shapes}") from None
+
+
+def promote(name: str, *args, inexact: bool = False, full_shape: bool = False,
+            dtype=None):
+    """Promote ``args`` to one dtype and broadcast them to one shape.
+
+    Python scalars and other rank-0 constants are kept rank 0 (they become
+    literals in a jaxpr) unless ``full_shape``; everything else is broadcast
+    explicitly.
+    """
+    if dtype is None:
+        dtype = np.result_type(*[_dtype_arg(a) for a in args])
+    dtype = to_inexact(dtype) if inexact else np.dtype(dtype)
+    shape = _broadcast_shape(name, *args)
     out = []
     for a in args:
         if type(a) is not Tracer:
             a = np.asarray(a, dtype=dtype)
-            out.append(a[()] if a.ndim == 0 else broadcast_to_shape(a, shape))
+            out.append(a[()] if a.ndim == 0 and not full_shape
+                       else broadcast_to_shape(a, shape, args))
             continue
         a = lax.convert_element_type(a, dtype)
         out.append(broadcast_to_shape(a, shape))
     return out
 
 
-def _ufunc(name, prim_fn, inexact=False, nargs=1):
+def _array(x):
+    """Results leaving ftrans.numpy eagerly are ``numpy.ndarray``s, not scalars."""
+    return x if type(x) is Tracer else np.asarray(x)
+
+
+def _scalar(dtype, v):
+    """The Python number ``v`` as a rank-0 constant of ``dtype`` (a literal)."""
+    return np.asarray(v, dtype=dtype)[()]
+
+
+def _is_inexact(x) -> bool:
+    return np.issubdtype(_dtype(x), np.inexact)
+
+
+def _ufunc(name, prim_fn, inexact=False, nargs=1, example="0.5"):
     def f(*args):
         if len(args) != nargs:
             raise TypeError(f"{name}() takes {nargs} argument(s), got {len(args)}")
         return prim_fn(*promote(name, *args, inexact=inexact))
     f.__name__ = f.__qualname__ = name
-    example = ", ".join(["0.5"] * nargs)
+    example = ", ".join([example] * nargs)
     f.__doc__ = (f"Elementwise ``{name}``, as ``numpy.{name}``.\n\n"
                  f"    >>> import ftrans.numpy as jnp\n"
                  f"    >>> jnp.{name}({example}).shape\n    ()\n")
     return f
 
+
+def _composite(name, body, inexact=False, nargs=1, doc=None):
+    """An elementwise function written with primitives on promoted operands."""
+    def f(*args):
+        if len(args) != nargs:
+            raise TypeError(f"{name}() takes {nargs} argument(s), got {len(args)}")
+        return body(*promote(name, *args, inexact=inexact))
+    f.__name__ = f.__qualname__ = name
+    example = ", ".join(["0.5"] * nargs)
+    f.__doc__ = ((doc or f"Elementwise ``{name}``, as ``numpy.{name}``.") + "\n\n"
+                 f"    >>> import ftrans.numpy as jnp\n"
+                 f"    >>> jnp.{name}({example}).shape\n    ()\n")
+    return f
+
+
+# --- primitives exposed directly --------------------------------------------------
 
 add = _ufunc("add", lax.add, nargs=2)
 subtract = _ufunc("subtract", lax.sub, nargs=2)
@@ -116,6 +223,10 @@ less = _ufunc("less", lax.lt, nargs=2)
 less_equal = _ufunc("less_equal", lax.le, nargs=2)
 greater = _ufunc("greater", lax.gt, nargs=2)
 greater_equal = _ufunc("greater_equal", lax.ge, nargs=2)
+bitwise_and = _ufunc("bitwise_and", lax.bitwise_and, nargs=2, example="6")
+bitwise_or = _ufunc("bitwise_or", lax.bitwise_or, nargs=2, example="6")
+bitwise_not = _ufunc("bitwise_not", lax.bitwise_not, example="True")
+bitwise_invert = invert = bitwise_not
 
 negative = _ufunc("negative", lax.neg)
 sign = _ufunc("sign", lax.sign)
@@ -135,10 +246,24 @@ sinh = _ufunc("sinh", lax.sinh, inexact=True)
 cosh = _ufunc("cosh", lax.cosh, inexact=True)
 tanh = _ufunc("tanh", lax.tanh, inexact=True)
 arcsinh = _ufunc("arcsinh", lax.asinh, inexact=True)
-arccosh = _ufunc("arccosh", lax.acosh, inexact=True)
+arccosh = _ufunc("arccosh", lax.acosh, inexact=True, example="2.0")
 arctanh = _ufunc("arctanh", lax.atanh, inexact=True)
 sqrt = _ufunc("sqrt", lax.sqrt, inexact=True)
 square = _ufunc("square", lax.square)
+
+# numpy 2 / array-API spellings
+asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2
+asinh, acosh, atanh = arcsinh, arccosh, arctanh
+
+
+def positive(x):
+    """``+x``, as ``numpy.positive``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.positive(-1.5)
+    array(-1.5)
+    """
+    return asarray(x)
 
 
 def abs(x):
@@ -149,10 +274,21 @@ def abs(x):
     array(2.)
     """
     (x,) = promote("abs", x)
-    return x if np.dtype(_dtype_arg(x)) == np.bool_ else lax.abs(x)
+    return _array(x) if np.dtype(_dtype(x)) == np.bool_ else lax.abs(x)
 
 
 absolute = abs
+
+
+def fabs(x):
+    """Absolute value in floating point, as ``numpy.fabs``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.fabs(-2)
+    array(2.)
+    """
+    (x,) = promote("fabs", x, inexact=True)
+    return lax.abs(x)
 
 
 def true_divide(x, y):
@@ -181,7 +317,534 @@ def power(x, y):
             (x,) = promote("power", x, inexact=True)
         return lax.integer_pow(x, y)
     x, y = promote("power", x, y)
-    if not np.issubdtype(_dtype_arg(x), np.inexact):
+    if not _is_inexact(x):
+        if type(y) is not Tracer and np.ndim(y) == 0 and int(y) >= 0:
+            return lax.integer_pow(x, int(y))
         raise TypeError("power: integer ** integer-array is not supported; use "
                         "a float base (x.astype(float))")
     return lax.pow(x, y)
+
+
+pow = power
+
+
+def float_power(x, y):
+    """``x ** y`` computed in at least float64, as ``numpy.float_power``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.float_power(2, 3)
+    array(8.)
+    """
+    return power(*promote("float_power", x, y, dtype=np.result_type(
+        _dtype_arg(x), _dtype_arg(y), np.float64)))
+
+
+# --- division with numpy's floor semantics ---------------------------------------
+
+def _float_divmod(x, y):
+    """numpy's float ``divmod``: the remainder takes the divisor's sign and the
+    quotient is the floor of ``(x - mod) / y``, rounded to the nearest integer."""
+    dtype = _dtype(x)
+    zero = _scalar(dtype, 0)
+    mod = lax.rem(x, y)
+    div = lax.div(lax.sub(x, mod), y)
+    fix = lax.bitwise_and(lax.ne(mod, zero), lax.ne(lax.lt(y, zero), lax.lt(mod, zero)))
+    mod = lax.select_n(fix, mod, lax.add(mod, y))
+    div = lax.select_n(fix, div, lax.sub(div, _scalar(dtype, 1)))
+    floor_div = _round_even(div)  # div is an integer up to rounding error
+    return floor_div, mod
+
+
+def _int_divmod(x, y):
+    """Integer ``divmod`` rounding toward minus infinity, from ``rem`` (exact)."""
+    dtype = _dtype(x)
+    zero = _scalar(dtype, 0)
+    mod = lax.rem(x, y)
+    fix = lax.bitwise_and(lax.ne(mod, zero), lax.ne(lax.lt(y, zero), lax.lt(mod, zero)))
+    mod = lax.select_n(fix, mod, lax.add(mod, y))
+    # x - mod is an exact multiple of y, so truncating division is exact
+    return lax.div(lax.sub(x, mod), y), mod
+
+
+def _divmod(name, x, y):
+    x, y = promote(name, x, y, full_shape=True)
+    if np.dtype(_dtype(x)) == np.bool_:
+        x, y = (lax.convert_element_type(a, np.int8) for a in (x, y))
+    if _is_inexact(x):
+        return _float_divmod(x, y)
+    return _int_divmod(x, y)
+
+
+def floor_divide(x, y):
+    """``x // y``, rounding toward minus infinity (as ``numpy.floor_divide``).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.floor_divide(-7, 2), jnp.floor_divide(1.0, 0.1)
+    (array(-4), array(9.))
+    """
+    return _divmod("floor_divide", x, y)[0]
+
+
+def remainder(x, y):
+    """``x % y`` with the sign of ``y`` (as ``numpy.remainder``).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.remainder(-7, 3), jnp.remainder(7.5, -2.0)
+    (array(2), array(-0.5))
+    """
+    return _divmod("remainder", x, y)[1]
+
+
+mod = remainder
+
+
+def divmod(x, y):
+    """``(x // y, x % y)``, as ``numpy.divmod``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.divmod(7, 2)
+    (array(3), array(1))
+    """
+    return tuple(_divmod("divmod", x, y))
+
+
+# --- transcendental compositions ----------------------------------------------------
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def _mul_const(x, c):
+    return lax.mul(x, _scalar(_dtype(x), c))
+
+
+exp2 = _composite("exp2", lambda x: lax.exp(_mul_const(x, _LN2)), inexact=True)
+log2 = _composite("log2", lambda x: _mul_const(lax.log(x), 1 / _LN2), inexact=True)
+log10 = _composite("log10", lambda x: _mul_const(lax.log(x), 1 / _LN10), inexact=True)
+deg2rad = radians = _composite("deg2rad", lambda x: _mul_const(x, math.pi / 180),
+                               inexact=True)
+rad2deg = degrees = _composite("rad2deg", lambda x: _mul_const(x, 180 / math.pi),
+                               inexact=True)
+reciprocal = _composite("reciprocal", lambda x: lax.integer_pow(x, -1), inexact=True)
+
+
+def _cbrt(x):
+    one_third = lax.pow(lax.abs(x), _scalar(_dtype(x), 1 / 3))
+    return lax.mul(lax.sign(x), one_third)
+
+
+cbrt = _composite("cbrt", _cbrt, inexact=True)
+
+
+def _hypot(x, y):
+    # a * sqrt(1 + (b/a)^2) with a = max(|x|, |y|): no overflow, finite gradient
+    dtype = _dtype(x)
+    zero, one = _scalar(dtype, 0), _scalar(dtype, 1)
+    ax, ay = lax.abs(x), lax.abs(y)
+    a, b = lax.max(ax, ay), lax.min(ax, ay)
+    is_zero = lax.eq(a, zero)
+    safe_a = lax.select_n(is_zero, a, _ones_like(a))
+    r = lax.div(b, safe_a)
+    return lax.mul(a, lax.sqrt(lax.add(one, lax.mul(r, r))))
+
+
+hypot = _composite("hypot", _hypot, inexact=True, nargs=2)
+
+
+def _logaddexp(x, y):
+    # max(x, y) + log1p(exp(-|x - y|)); both infinite of one sign: x + y
+    amax = lax.max(x, y)
+    delta = lax.sub(x, y)
+    nan_delta = lax.ne(delta, delta)
+    safe_delta = lax.select_n(nan_delta, delta, _zeros_like(delta))
+    out = lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(safe_delta)))))
+    return lax.select_n(nan_delta, out, lax.add(x, y))
+
+
+logaddexp = _composite("logaddexp", _logaddexp, inexact=True, nargs=2)
+
+
+def _logaddexp2(x, y):
+    return _mul_const(_logaddexp(_mul_const(x, _LN2), _mul_const(y, _LN2)), 1 / _LN2)
+
+
+logaddexp2 = _composite("logaddexp2", _logaddexp2, inexact=True, nargs=2)
+
+
+def _zeros_like(x):
+    return _full(_shape(x), 0, _dtype(x), (x,))
+
+
+def _ones_like(x):
+    return _full(_shape(x), 1, _dtype(x), (x,))
+
+
+def _sinc(x):
+    # sin(pi x) / (pi x), 1 at 0; the division sees a safe argument at 0
+    is_zero = lax.eq(x, _scalar(_dtype(x), 0))
+    safe = _mul_const(lax.select_n(is_zero, x, _ones_like(x)), math.pi)
+    return lax.select_n(is_zero, lax.div(lax.sin(safe), safe), _ones_like(x))
+
+
+sinc = _composite("sinc", _sinc, inexact=True)
+
+
+# --- rounding -------------------------------------------------------------------------
+
+def _round_even(x):
+    return lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN)
+
+
+def round(a, decimals: int = 0):
+    """Round half to even to ``decimals`` places, as ``numpy.round``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.round(2.5), jnp.round(1.234, 2)
+    (array(2.), array(1.23))
+    """
+    (a,) = promote("round", a)
+    if not _is_inexact(a):
+        if decimals >= 0:
+            return _array(a)
+        # to a multiple of 10**-decimals, halves to even, computed in float64
+        f64 = np.dtype(np.float64)
+        factor = _scalar(f64, 10.0 ** -decimals)
+        r = lax.mul(_round_even(lax.div(lax.convert_element_type(a, f64), factor)), factor)
+        return lax.convert_element_type(r, _dtype(a))
+    if decimals == 0:
+        return _round_even(a)
+    factor = _scalar(_dtype(a), 10.0 ** decimals)
+    return lax.div(_round_even(lax.mul(a, factor)), factor)
+
+
+around = round
+
+
+def rint(x):
+    """Round to the nearest integer (halves to even), as ``numpy.rint``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.rint(-1.5)
+    array(-2.)
+    """
+    (x,) = promote("rint", x, inexact=True)
+    return _round_even(x)
+
+
+def trunc(x):
+    """Round toward zero, as ``numpy.trunc``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.trunc(-1.7)
+    array(-1.)
+    """
+    (x,) = promote("trunc", x)
+    if not _is_inexact(x):
+        return _array(x)
+    return lax.mul(lax.sign(x), lax.floor(lax.abs(x)))
+
+
+fix = trunc
+
+
+# --- selection and clipping ------------------------------------------------------------
+
+def where(condition, x=None, y=None):
+    """``x`` where ``condition`` is true, else ``y`` (broadcasting all three).
+
+    With only ``condition``, the indices of its nonzero entries (concrete
+    values only), as ``numpy.where``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.where([True, False], 1.0, -1.0)
+    array([ 1., -1.])
+    """
+    if x is None and y is None:
+        from ftrans.numpy._indexing import nonzero
+        return nonzero(condition)
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither")
+    shape = _broadcast_shape("where", condition, x, y)
+    cond = _as_bool(condition)
+    x, y = promote("where", x, y)
+    like = (cond, x, y)
+    cond, x, y = (broadcast_to_shape(a, shape, like) for a in like)
+    return lax.select_n(cond, y, x)
+
+
+def _as_bool(x):
+    if type(x) is not Tracer:
+        return np.asarray(x, dtype=bool)
+    if x.dtype == np.bool_:
+        return x
+    return lax.ne(x, _scalar(x.dtype, 0))
+
+
+def select(condlist, choicelist, default=0):
+    """The first choice whose condition holds, elementwise (``numpy.select``).
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> x = np.arange(4.0)
+    >>> jnp.select([x < 1, x > 2], [x, -x], 9.0)
+    array([ 0.,  9.,  9., -3.])
+    """
+    if len(condlist) != len(choicelist):
+        raise ValueError("select: condlist and choicelist must have the same length")
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = where(cond, choice, out)
+    return asarray(out)
+
+
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):
+    """Limit ``a`` to ``[a_min, a_max]``, as ``numpy.clip`` (``min=``/``max=``
+    keywords too).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.clip([-2.0, 0.5, 3.0], -1, 1)
+    array([-1. ,  0.5,  1. ])
+    """
+    lo = a_min if a_min is not None else min
+    hi = a_max if a_max is not None else max
+    out = asarray(a)
+    if lo is not None:
+        out = maximum(out, lo)
+    if hi is not None:
+        out = minimum(out, hi)
+    return out
+
+
+def _nan_aware(op):
+    def body(x, y):
+        return lax.select_n(lax.ne(y, y),
+                            lax.select_n(lax.ne(x, x), op(x, y), y), x)
+    return body
+
+
+fmax = _composite("fmax", _nan_aware(lax.max), nargs=2,
+                  doc="Elementwise maximum ignoring NaNs, as ``numpy.fmax``.")
+fmin = _composite("fmin", _nan_aware(lax.min), nargs=2,
+                  doc="Elementwise minimum ignoring NaNs, as ``numpy.fmin``.")
+
+
+# --- classification ---------------------------------------------------------------------
+
+def _bool_full(x, value):
+    return _array(_full(_shape(x), value, np.bool_, (x,)))
+
+
+def _classify(name, body):
+    def f(x):
+        (x,) = promote(name, x)
+        if not _is_inexact(x):
+            return body(None, x)
+        return body(x, x)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"Elementwise ``{name}``, as ``numpy.{name}``.\n\n"
+                 f"    >>> import ftrans.numpy as jnp\n"
+                 f"    >>> jnp.{name}(1.0).dtype\n    dtype('bool')\n")
+    return f
+
+
+def _inf(x):
+    return _scalar(_dtype(x), np.inf)
+
+
+isnan = _classify("isnan", lambda f, x: _bool_full(x, False) if f is None
+                  else lax.ne(f, f))
+isinf = _classify("isinf", lambda f, x: _bool_full(x, False) if f is None
+                  else lax.eq(lax.abs(f), _inf(f)))
+isfinite = _classify("isfinite", lambda f, x: _bool_full(x, True) if f is None
+                     else lax.lt(lax.abs(f), _inf(f)))
+isposinf = _classify("isposinf", lambda f, x: _bool_full(x, False) if f is None
+                     else lax.eq(f, _inf(f)))
+isneginf = _classify("isneginf", lambda f, x: _bool_full(x, False) if f is None
+                     else lax.eq(f, lax.neg(_inf(f))))
+
+
+def signbit(x):
+    """True where the sign bit is set (negative numbers and ``-0.0``).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.signbit([-0.0, 0.0, -2.0])
+    array([ True, False,  True])
+    """
+    (x,) = promote("signbit", x)
+    if not _is_inexact(x):
+        return lax.lt(x, _scalar(_dtype(x), 0)) if np.dtype(_dtype(x)).kind == "i" \
+            else _bool_full(x, False)
+    # atan2(x, -1) is -pi for x = -0.0 and +pi for x = +0.0
+    minus_one = lax.neg(_ones_like(x))
+    return lax.lt(lax.atan2(x, minus_one), _scalar(_dtype(x), 0))
+
+
+def copysign(x1, x2):
+    """``|x1|`` with the sign of ``x2``, as ``numpy.copysign``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.copysign(2.0, -0.0)
+    array(-2.)
+    """
+    x1, x2 = promote("copysign", x1, x2, inexact=True, full_shape=True)
+    a = lax.abs(x1)
+    return lax.select_n(signbit(x2), a, lax.neg(a))
+
+
+def heaviside(x1, x2):
+    """0 for ``x1 < 0``, ``x2`` at 0, 1 for ``x1 > 0`` (``numpy.heaviside``).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.heaviside([-1.0, 0.0, 2.0], 0.5)
+    array([0. , 0.5, 1. ])
+    """
+    x1, x2 = promote("heaviside", x1, x2, inexact=True, full_shape=True)
+    zero = _zeros_like(x1)
+    out = lax.select_n(lax.gt(x1, zero), x2, _ones_like(x1))
+    return lax.select_n(lax.lt(x1, zero), out, zero)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN and infinities by finite numbers, as ``numpy.nan_to_num``.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.nan_to_num(np.array([np.nan, 1.0]))
+    array([0., 1.])
+    """
+    (x,) = promote("nan_to_num", x)
+    if not _is_inexact(x):
+        return _array(x)
+    info = np.finfo(_dtype(x))
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    out = where(isnan(x), nan, x)
+    out = where(isposinf(x), posinf, out)
+    return where(isneginf(x), neginf, out)
+
+
+# --- logic -------------------------------------------------------------------------------
+
+def logical_and(x, y):
+    """Elementwise truth of ``x and y``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.logical_and([1, 0], [1, 1])
+    array([ True, False])
+    """
+    a, b = promote("logical_and", _as_bool(x), _as_bool(y))
+    return lax.bitwise_and(a, b)
+
+
+def logical_or(x, y):
+    """Elementwise truth of ``x or y``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.logical_or([1, 0], [0, 0])
+    array([ True, False])
+    """
+    a, b = promote("logical_or", _as_bool(x), _as_bool(y))
+    return lax.bitwise_or(a, b)
+
+
+def logical_xor(x, y):
+    """Elementwise truth of ``x != y`` as booleans.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.logical_xor([1, 0], [1, 1])
+    array([False,  True])
+    """
+    a, b = promote("logical_xor", _as_bool(x), _as_bool(y))
+    return lax.ne(a, b)
+
+
+def logical_not(x):
+    """Elementwise ``not x``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.logical_not([1.0, 0.0])
+    array([False,  True])
+    """
+    return lax.bitwise_not(_as_bool(x))
+
+
+def bitwise_xor(x, y):
+    """Elementwise ``x ^ y`` on booleans and integers.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.bitwise_xor(6, 3)
+    array(5)
+    """
+    x, y = promote("bitwise_xor", x, y)
+    return lax.bitwise_and(lax.bitwise_or(x, y), lax.bitwise_not(lax.bitwise_and(x, y)))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``|a - b| <= atol + rtol * |b|`` elementwise, as ``numpy.isclose``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.isclose([1.0, 2.0], [1.0 + 1e-9, 2.1])
+    array([ True, False])
+    """
+    a, b = promote("isclose", a, b, inexact=True)
+    close = less_equal(absolute(subtract(a, b)), add(atol, multiply(rtol, absolute(b))))
+    close = logical_or(close, equal(a, b))  # equal infinities
+    if equal_nan:
+        close = logical_or(close, logical_and(isnan(a), isnan(b)))
+    return close
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether all of ``isclose(a, b)`` hold.
+
+    >>> import ftrans.numpy as jnp
+    >>> bool(jnp.allclose([1.0, 2.0], [1.0, 2.0]))
+    True
+    """
+    from ftrans.numpy._reductions import all as all_
+    return all_(isclose(a, b, rtol, atol, equal_nan))
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """Whether ``a1`` and ``a2`` have one shape and equal elements.
+
+    >>> import ftrans.numpy as jnp
+    >>> bool(jnp.array_equal([1, 2], [1, 2])), bool(jnp.array_equal([1], [1, 2]))
+    (True, False)
+    """
+    from ftrans.numpy._reductions import all as all_
+    if _shape(a1) != _shape(a2):
+        return np.bool_(False)
+    eq = equal(a1, a2)
+    if equal_nan:
+        eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
+    return all_(eq)
+
+
+# --- complex parts (real arrays only) ---------------------------------------------------
+
+def conj(x):
+    """The complex conjugate; real arrays are returned unchanged.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.conj(2.0)
+    array(2.)
+    """
+    x = asarray(x)
+    if np.issubdtype(_dtype(x), np.complexfloating):
+        raise NotImplementedError("conj: complex arrays are not supported")
+    return x
+
+
+conjugate = conj
+real = conj
+
+
+def imag(x):
+    """The imaginary part: zeros for real arrays.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.imag([1.0, 2.0])
+    array([0., 0.])
+    """
+    x = conj(x)
+    return _zeros_like(x) if type(x) is Tracer else np.zeros_like(x)
+

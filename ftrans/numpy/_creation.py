@@ -1,0 +1,327 @@
+"""Array creation: ``array``, ``zeros``, ``arange``, ``linspace``, ``eye``, ...
+
+Arrays whose contents do not depend on traced values are built by numpy and
+returned as ``numpy.ndarray``s; inside a trace they become constants of the
+jaxpr. Only the functions that receive traced values (``array`` of a list of
+tracers, ``full`` with a traced fill value, ``linspace`` with traced ends)
+bind primitives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftrans import lax
+from ftrans.dtypes import default_float
+from ftrans.numpy._ufuncs import (_dtype, _shape, add, asarray, broadcast_to_shape,
+                                  multiply, power, subtract, true_divide)
+from ftrans.tracing import Tracer
+
+__all__ = [
+    "array", "copy", "zeros", "ones", "full", "empty", "zeros_like",
+    "ones_like", "full_like", "empty_like", "arange", "linspace", "logspace",
+    "geomspace", "eye", "identity", "tri", "meshgrid", "indices",
+    "diag_indices", "tril_indices", "triu_indices", "ascontiguousarray",
+]
+
+
+def array(object, dtype=None, copy: bool = True, ndmin: int = 0):
+    """An array from ``object`` (a list of traced values is stacked).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.array([[1, 2], [3, 4]], dtype=float)
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    out = asarray(object, dtype)
+    if type(out) is not Tracer and copy:
+        out = np.array(out, copy=True)
+    if ndmin > len(_shape(out)):
+        out = lax.reshape(out, (1,) * (ndmin - len(_shape(out))) + tuple(_shape(out)))
+    return out
+
+
+def copy(a):
+    """A copy of ``a`` (traced arrays are immutable, so they are returned as is).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.copy([1.0])
+    array([1.])
+    """
+    return array(a, copy=True)
+
+
+def ascontiguousarray(a, dtype=None):
+    """``asarray(a, dtype)`` (all arrays are contiguous here).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.ascontiguousarray([1, 2]).shape
+    (2,)
+    """
+    return asarray(a, dtype)
+
+
+def _static_shape(shape, name) -> tuple:
+    if isinstance(shape, (int, np.integer)) or type(shape) is Tracer:
+        shape = (shape,)
+    out = []
+    for d in shape:
+        if type(d) is Tracer:
+            d = d.concrete_value(f"a traced size in jnp.{name}(shape)")
+        out.append(int(d))
+    return tuple(out)
+
+
+def zeros(shape, dtype=None):
+    """An array of zeros (float64 by default).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.zeros((2,))
+    array([0., 0.])
+    """
+    return np.zeros(_static_shape(shape, "zeros"), dtype=dtype or default_float)
+
+
+def ones(shape, dtype=None):
+    """An array of ones (float64 by default).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.ones(2, dtype=int)
+    array([1, 1])
+    """
+    return np.ones(_static_shape(shape, "ones"), dtype=dtype or default_float)
+
+
+empty = zeros
+
+
+def full(shape, fill_value, dtype=None):
+    """An array of ``shape`` filled with ``fill_value`` (which may be traced,
+    or an array that broadcasts to ``shape``).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.full((2,), 7)
+    array([7, 7])
+    """
+    shape = _static_shape(shape, "full")
+    if type(fill_value) is Tracer:
+        return broadcast_to_shape(asarray(fill_value, dtype), shape)
+    return np.full(shape, fill_value, dtype=dtype)
+
+
+def _like_shape(a, shape):
+    return tuple(_shape(a)) if shape is None else _static_shape(shape, "*_like")
+
+
+def zeros_like(a, dtype=None, shape=None):
+    """Zeros with the shape and dtype of ``a``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.zeros_like([1, 2])
+    array([0, 0])
+    """
+    return np.zeros(_like_shape(a, shape), dtype=dtype or _dtype(a))
+
+
+def ones_like(a, dtype=None, shape=None):
+    """Ones with the shape and dtype of ``a``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.ones_like([1.5, 2.5])
+    array([1., 1.])
+    """
+    return np.ones(_like_shape(a, shape), dtype=dtype or _dtype(a))
+
+
+empty_like = zeros_like
+
+
+def full_like(a, fill_value, dtype=None, shape=None):
+    """``fill_value`` with the shape and dtype of ``a``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.full_like([1.0, 2.0], 3)
+    array([3., 3.])
+    """
+    return full(_like_shape(a, shape), fill_value, dtype or _dtype(a))
+
+
+def _concrete(x, what):
+    return x.concrete_value(what) if type(x) is Tracer else x
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    """Evenly spaced values in ``[start, stop)``, as ``numpy.arange``. The
+    bounds must be concrete.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.arange(3), jnp.arange(1.0, 2.0, 0.5)
+    (array([0, 1, 2]), array([1. , 1.5]))
+    """
+    args = [_concrete(v, "jnp.arange with a traced bound") for v in (start, stop, step)
+            if v is not None]
+    return np.arange(*args, dtype=dtype)
+
+
+def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False,
+             dtype=None, axis: int = 0):
+    """``num`` evenly spaced values from ``start`` to ``stop``; the ends may be
+    traced (and differentiated).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.linspace(0.0, 1.0, 5)
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
+    if type(start) is not Tracer and type(stop) is not Tracer:
+        return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    if num < 0:
+        raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
+    start, stop = asarray(start), asarray(stop)
+    dt = np.result_type(_dtype(start), _dtype(stop), default_float)
+    start, stop = asarray(start, dt), asarray(stop, dt)
+    div = (num - 1) if endpoint else num
+    bshape = np.broadcast_shapes(_shape(start), _shape(stop))
+    start, stop = broadcast_to_shape(start, bshape), broadcast_to_shape(stop, bshape)
+    delta = subtract(stop, start)
+    t = np.arange(num, dtype=dt).reshape((num,) + (1,) * len(bshape))
+    out_shape = (num,) + tuple(bshape)
+    step = true_divide(delta, div) if div > 0 else np.full(bshape, np.nan, dt)
+    out = add(broadcast_to_shape(start, out_shape), multiply(t, step))
+    if endpoint and num > 1:
+        from ftrans.numpy._shape import concatenate
+        head = lax.slice(out, (0,) * len(out_shape), (num - 1,) + tuple(bshape))
+        out = concatenate([head, lax.reshape(stop, (1,) + tuple(bshape))], 0)
+    if axis != 0:
+        from ftrans.numpy._shape import moveaxis
+        out = moveaxis(out, 0, axis)
+    if dtype is not None:
+        out = asarray(out, dtype)
+    return (out, step) if retstep else out
+
+
+def logspace(start, stop, num: int = 50, endpoint: bool = True, base=10.0, dtype=None,
+             axis: int = 0):
+    """``base ** linspace(start, stop, num)``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.logspace(0.0, 2.0, 3)
+    array([  1.,  10., 100.])
+    """
+    if type(start) is not Tracer and type(stop) is not Tracer:
+        return np.logspace(start, stop, num, endpoint, base, dtype, axis)
+    out = power(base, linspace(start, stop, num, endpoint, axis=axis))
+    return out if dtype is None else asarray(out, dtype)
+
+
+def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
+              axis: int = 0):
+    """A geometric progression from ``start`` to ``stop`` (concrete ends).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.geomspace(1.0, 100.0, 3)
+    array([  1.,  10., 100.])
+    """
+    start = _concrete(start, "jnp.geomspace with a traced bound")
+    stop = _concrete(stop, "jnp.geomspace with a traced bound")
+    return np.geomspace(start, stop, num, endpoint, dtype, axis)
+
+
+def eye(N: int, M: int | None = None, k: int = 0, dtype=None):
+    """A 2-D array with ones on diagonal ``k``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.eye(2, 3, 1)
+    array([[0., 1., 0.],
+           [0., 0., 1.]])
+    """
+    return np.eye(N, M, k, dtype=dtype or default_float)
+
+
+def identity(n: int, dtype=None):
+    """The ``n x n`` identity matrix.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.identity(2, dtype=int)
+    array([[1, 0],
+           [0, 1]])
+    """
+    return np.identity(n, dtype=dtype or default_float)
+
+
+def tri(N: int, M: int | None = None, k: int = 0, dtype=None):
+    """Ones at and below diagonal ``k``, zeros above.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.tri(2)
+    array([[1., 0.],
+           [1., 1.]])
+    """
+    return np.tri(N, M, k, dtype=dtype or default_float)
+
+
+def meshgrid(*xi, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> list:
+    """Coordinate arrays from 1-D coordinate vectors, as ``numpy.meshgrid``.
+
+    >>> import ftrans.numpy as jnp
+    >>> [g.shape for g in jnp.meshgrid(jnp.arange(3), jnp.arange(2))]
+    [(2, 3), (2, 3)]
+    """
+    if indexing not in ("xy", "ij"):
+        raise ValueError("meshgrid: indexing must be 'xy' or 'ij'")
+    from ftrans.numpy._shape import ravel
+    xi = [ravel(x) for x in xi]
+    n = len(xi)
+    sizes = [_shape(x)[0] for x in xi]
+    if indexing == "xy" and n > 1:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for i, x in enumerate(xi):
+        ax = i
+        if indexing == "xy" and n > 1 and i < 2:
+            ax = 1 - i
+        s = [1] * n
+        s[ax] = _shape(x)[0]
+        g = lax.reshape(x, tuple(s))
+        out.append(g if sparse else broadcast_to_shape(g, tuple(sizes)))
+    return out
+
+
+def indices(dimensions, dtype=int, sparse: bool = False):
+    """Arrays of the indices of a grid (concrete), as ``numpy.indices``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.indices((2, 2))[0]
+    array([[0, 0],
+           [1, 1]])
+    """
+    return np.indices(dimensions, dtype, sparse)
+
+
+def diag_indices(n: int, ndim: int = 2):
+    """The indices of the main diagonal of an ``n``-sized cube.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.diag_indices(2)
+    (array([0, 1]), array([0, 1]))
+    """
+    return np.diag_indices(n, ndim)
+
+
+def tril_indices(n: int, k: int = 0, m: int | None = None):
+    """The indices of the lower triangle of an ``n x m`` array.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.tril_indices(2)
+    (array([0, 1, 1]), array([0, 0, 1]))
+    """
+    return np.tril_indices(n, k, m)
+
+
+def triu_indices(n: int, k: int = 0, m: int | None = None):
+    """The indices of the upper triangle of an ``n x m`` array.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.triu_indices(2)
+    (array([0, 0, 1]), array([0, 1, 1]))
+    """
+    return np.triu_indices(n, k, m)

@@ -1,0 +1,457 @@
+"""Reductions of ftrans.numpy: ``sum``, ``mean``, ``max``, ``var``, ``argmax``,
+``cumsum``, ... with numpy's ``axis`` (int, tuple, negative, None),
+``keepdims`` and result dtypes.
+
+Each lowers to one reduction primitive over a normalized, sorted tuple of
+axes; ``keepdims`` is a ``reshape`` afterwards. Integer and boolean sums
+accumulate in int64 and means of integers are float64, as in numpy.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from ftrans import lax
+from ftrans.dtypes import to_inexact
+from ftrans.numpy._ufuncs import (_as_bool, _dtype, _shape, asarray, broadcast_to_shape,
+                                  isnan, logical_not, multiply, promote, sqrt, square,
+                                  subtract, true_divide, where)
+from ftrans.tracing import Tracer
+
+__all__ = [
+    "sum", "prod", "product", "mean", "max", "min", "amax", "amin", "argmax",
+    "argmin", "var", "std", "ptp", "average", "any", "all", "count_nonzero",
+    "cumsum", "cumprod", "cumulative_sum", "nansum", "nanmean", "nanmax",
+    "nanmin", "nanprod", "nanvar", "nanstd", "median",
+]
+
+def _normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(f"{name} {axis} is out of bounds for array of "
+                                      f"dimension {ndim}")
+    return axis % ndim
+
+
+def _reduction_axes(axis, ndim: int) -> tuple:
+    """``axis`` (None, int or tuple, possibly negative) as a sorted tuple."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = [_normalize_axis(a, ndim) for a in axis]
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"duplicate value in 'axis': {axis}")
+        return tuple(sorted(axes))
+    return (_normalize_axis(axis, ndim),)
+
+
+def _keep(out, x_shape, axes, keepdims):
+    if not keepdims:
+        return out
+    shape = tuple(1 if i in axes else s for i, s in enumerate(x_shape))
+    return lax.reshape(out, shape)
+
+
+def _sum_dtype(dtype) -> np.dtype:
+    """numpy's accumulator: small ints and bools sum in int64 (uints in uint64)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_ or (dtype.kind == "i" and dtype.itemsize < 8):
+        return np.dtype(np.int64)
+    if dtype.kind == "u" and dtype.itemsize < 8:
+        return np.dtype(np.uint64)
+    return dtype
+
+
+def _prepare(a, where_, fill):
+    a = asarray(a)
+    if where_ is not None:
+        a = where(where_, a, fill)
+    return a
+
+
+def sum(a, axis=None, dtype=None, keepdims: bool = False, initial=None, where=None):
+    """Sum over ``axis``, as ``numpy.sum``.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.sum(np.ones((2, 3)), axis=-1), jnp.sum([True, True]).dtype
+    (array([3., 3.]), dtype('int64'))
+    """
+    a = asarray(a)
+    dtype = _sum_dtype(_dtype(a)) if dtype is None else np.dtype(dtype)
+    a = lax.convert_element_type(_prepare(a, where, 0), dtype)
+    axes = _reduction_axes(axis, a.ndim if type(a) is Tracer else np.ndim(a))
+    out = lax.reduce_sum(a, axes) if axes else a
+    if initial is not None:
+        out = lax.add(*promote("sum", out, initial, dtype=dtype))
+    return _keep(out, _shape(a), axes, keepdims)
+
+
+def prod(a, axis=None, dtype=None, keepdims: bool = False, initial=None, where=None):
+    """Product over ``axis``, as ``numpy.prod``.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.prod(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)
+    array([3., 8.])
+    """
+    a = asarray(a)
+    dtype = _sum_dtype(_dtype(a)) if dtype is None else np.dtype(dtype)
+    a = lax.convert_element_type(_prepare(a, where, 1), dtype)
+    axes = _reduction_axes(axis, len(_shape(a)))
+    out = lax.reduce_prod(a, axes) if axes else a
+    if initial is not None:
+        out = lax.mul(*promote("prod", out, initial, dtype=dtype))
+    return _keep(out, _shape(a), axes, keepdims)
+
+
+product = prod
+
+
+def _extremum(name, reduce, combine):
+    def f(a, axis=None, keepdims: bool = False, initial=None, where=None):
+        a = asarray(a)
+        if where is not None:
+            if initial is None:
+                raise ValueError(f"{name}: reduction with `where` needs an `initial` value")
+            a = _prepare(a, where, initial)
+        axes = _reduction_axes(axis, len(_shape(a)))
+        shape = _shape(a)
+        if builtins.any(shape[i] == 0 for i in axes) and initial is None:
+            raise ValueError(f"{name}: zero-size array to reduction operation "
+                             f"{name} which has no identity")
+        out = reduce(a, axes) if axes else a
+        if initial is not None:
+            out = combine(*promote(name, out, initial, dtype=_dtype(a)))
+        return _keep(out, shape, axes, keepdims)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"The {name}imum over ``axis``, as ``numpy.{name}``.\n\n"
+                 f"    >>> import numpy as np, ftrans.numpy as jnp\n"
+                 f"    >>> jnp.{name}(np.array([[1.0, 5.0], [3.0, 2.0]]), axis=1)\n"
+                 f"    array({'[5., 3.]' if name == 'max' else '[1., 2.]'})\n")
+    return f
+
+
+max = amax = _extremum("max", lax.reduce_max, lax.max)
+min = amin = _extremum("min", lax.reduce_min, lax.min)
+
+
+def _count(shape, axes) -> int:
+    return int(np.prod([shape[i] for i in axes], dtype=np.int64))
+
+
+def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
+    """The arithmetic mean over ``axis`` (float64 for integers), as ``numpy.mean``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.mean([1, 2, 3, 4])
+    array(2.5)
+    """
+    a = asarray(a)
+    dtype = to_inexact(_dtype(a)) if dtype is None else np.dtype(dtype)
+    axes = _reduction_axes(axis, len(_shape(a)))
+    total = sum(a, axis=axes, dtype=dtype, keepdims=keepdims, where=where)
+    if where is None:
+        n = np.asarray(_count(_shape(a), axes), dtype=dtype)[()]
+    else:
+        n = sum(broadcast_to_shape(where, _shape(a), (a,)), axis=axes, dtype=dtype,
+                keepdims=keepdims)
+    return true_divide(total, n)
+
+
+def var(a, axis=None, dtype=None, ddof=0, keepdims: bool = False, *, where=None,
+        correction=None):
+    """The variance over ``axis`` with ``ddof`` (or ``correction``) degrees of
+    freedom removed, as ``numpy.var``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.var([1.0, 2.0, 3.0, 4.0]), jnp.var([1.0, 2.0, 3.0, 4.0], ddof=1)
+    (array(1.25), array(1.66666667))
+    """
+    if correction is not None:
+        ddof = correction
+    a = asarray(a)
+    dtype = to_inexact(_dtype(a)) if dtype is None else np.dtype(dtype)
+    a = lax.convert_element_type(a, dtype)
+    axes = _reduction_axes(axis, len(_shape(a)))
+    centered = subtract(a, mean(a, axis=axes, keepdims=True, where=where))
+    sq = square(centered)
+    if where is None:
+        n = _count(_shape(a), axes)
+        total = sum(sq, axis=axes, keepdims=keepdims)
+        return true_divide(total, np.asarray(n - ddof, dtype=dtype)[()])
+    total = sum(sq, axis=axes, keepdims=keepdims, where=where)
+    n = sum(broadcast_to_shape(where, _shape(a), (a,)), axis=axes, dtype=dtype,
+            keepdims=keepdims)
+    return true_divide(total, subtract(n, ddof))
+
+
+def std(a, axis=None, dtype=None, ddof=0, keepdims: bool = False, *, where=None,
+        correction=None):
+    """The standard deviation ``sqrt(var(...))``, as ``numpy.std``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.std([1.0, 3.0])
+    array(1.)
+    """
+    return sqrt(var(a, axis, dtype, ddof, keepdims, where=where, correction=correction))
+
+
+def ptp(a, axis=None, keepdims: bool = False):
+    """``max - min`` over ``axis`` (peak to peak).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.ptp([3.0, -1.0, 2.0])
+    array(4.)
+    """
+    return subtract(max(a, axis, keepdims), min(a, axis, keepdims))
+
+
+def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool = False):
+    """The (weighted) average over ``axis``, as ``numpy.average``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.average([1.0, 2.0, 4.0], weights=[1.0, 1.0, 2.0])
+    array(2.75)
+    """
+    a = asarray(a)
+    if weights is None:
+        avg = mean(a, axis, keepdims=keepdims)
+        n = _count(_shape(a), _reduction_axes(axis, len(_shape(a))))
+        wsum = np.full(_shape(avg), n, dtype=_dtype(avg))
+        return (avg, wsum) if returned else avg
+    w = asarray(weights)
+    ndim = len(_shape(a))
+    if _shape(w) != _shape(a):
+        if axis is None or len(_shape(w)) != 1:
+            raise TypeError("average: weights must have the shape of `a`, or be 1-D "
+                            "along an integer `axis`")
+        ax = _normalize_axis(axis, ndim)
+        if _shape(w)[0] != _shape(a)[ax]:
+            raise ValueError("average: length of weights differs from the length of "
+                             "`a` along axis")
+        w = lax.broadcast_in_dim(w, _shape(a), (ax,))
+    a, w = promote("average", a, w, inexact=True)
+    wsum = sum(w, axis, keepdims=keepdims)
+    avg = true_divide(sum(multiply(a, w), axis, keepdims=keepdims), wsum)
+    if returned:
+        return avg, broadcast_to_shape(wsum, _shape(avg))
+    return avg
+
+
+def _boolean_reduction(name, reduce, empty_value):
+    def f(a, axis=None, keepdims: bool = False, *, where=None):
+        a = _as_bool(asarray(a))
+        if where is not None:
+            a = _prepare(a, where, empty_value)
+        shape = _shape(a)
+        axes = _reduction_axes(axis, len(shape))
+        if builtins.any(shape[i] == 0 for i in axes):
+            out_shape = tuple(s for i, s in enumerate(shape) if i not in axes)
+            out = np.full(out_shape, empty_value, dtype=bool)
+        else:
+            out = reduce(a, axes) if axes else a
+        return _keep(out, shape, axes, keepdims)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"Whether {name} elements are true over ``axis``, as "
+                 f"``numpy.{name}``.\n\n"
+                 f"    >>> import ftrans.numpy as jnp\n"
+                 f"    >>> bool(jnp.{name}([True, False]))\n"
+                 f"    {name == 'any'}\n")
+    return f
+
+
+any = _boolean_reduction("any", lax.reduce_max, False)
+all = _boolean_reduction("all", lax.reduce_min, True)
+
+
+def count_nonzero(a, axis=None, keepdims: bool = False):
+    """How many elements are nonzero over ``axis`` (int64).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.count_nonzero([0, 3, 0, 1])
+    array(2)
+    """
+    return sum(_as_bool(asarray(a)), axis, dtype=np.int64, keepdims=keepdims)
+
+
+def _arg_extremum(name, prim_fn):
+    def f(a, axis=None, keepdims: bool = False):
+        a = asarray(a)
+        shape = _shape(a)
+        if axis is None:
+            flat = lax.reshape(a, (int(np.prod(shape, dtype=np.int64)),))
+            ax = 0
+        else:
+            flat, ax = a, _normalize_axis(axis, len(shape))
+        if _shape(flat)[ax] == 0:
+            raise ValueError(f"{name}: attempt to get {name} of an empty sequence")
+        out = prim_fn(flat, ax, np.dtype(np.int64))
+        if keepdims:
+            out_shape = (tuple(1 for _ in shape) if axis is None else
+                         tuple(1 if i == ax else s for i, s in enumerate(shape)))
+            out = lax.reshape(out, out_shape)
+        return out
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"Index of the {name[3:]}imum over ``axis`` (first on ties), as "
+                 f"``numpy.{name}``.\n\n"
+                 f"    >>> import ftrans.numpy as jnp\n"
+                 f"    >>> jnp.{name}([1.0, 7.0, -2.0])\n"
+                 f"    array({1 if name == 'argmax' else 2})\n")
+    return f
+
+
+argmax = _arg_extremum("argmax", lambda x, axis, dt: lax.argmax(x, axis, dt))
+argmin = _arg_extremum("argmin", lambda x, axis, dt: lax.argmin(x, axis, dt))
+
+
+def _cumulative(name, prim_name):
+    def f(a, axis=None, dtype=None):
+        a = asarray(a)
+        if axis is None:
+            a = lax.reshape(a, (int(np.prod(_shape(a), dtype=np.int64)),))
+            axis = 0
+        ax = _normalize_axis(axis, len(_shape(a)))
+        dtype = _sum_dtype(_dtype(a)) if dtype is None else np.dtype(dtype)
+        a = lax.convert_element_type(a, dtype)
+        prim_fn = getattr(lax, prim_name, None)
+        if prim_fn is None:
+            raise NotImplementedError(f"{name}: ftrans.lax has no {prim_name} primitive")
+        return prim_fn(a, ax)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"Cumulative {name[3:]} along ``axis`` (flattened if None), as "
+                 f"``numpy.{name}``.\n\n"
+                 f"    >>> import ftrans.numpy as jnp\n"
+                 f"    >>> jnp.{name}([1.0, 2.0, 3.0])\n"
+                 f"    array({'[1., 3., 6.]' if name == 'cumsum' else '[1., 2., 6.]'})\n")
+    return f
+
+
+cumsum = _cumulative("cumsum", "cumsum")
+cumprod = _cumulative("cumprod", "cumprod")
+
+
+def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial: bool = False):
+    """The array-API ``cumulative_sum``: like ``cumsum``, optionally starting at 0.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.cumulative_sum([1.0, 2.0], include_initial=True)
+    array([0., 1., 3.])
+    """
+    x = asarray(x)
+    if axis is None:
+        if len(_shape(x)) > 1:
+            raise ValueError("cumulative_sum: axis is required for arrays of rank > 1")
+        axis = 0
+    out = cumsum(x, axis, dtype)
+    if include_initial:
+        ax = _normalize_axis(axis, len(_shape(out)))
+        config = tuple((1 if i == ax else 0, 0, 0) for i in range(len(_shape(out))))
+        out = lax.pad(out, np.zeros((), _dtype(out)), config)
+    return out
+
+
+# --- NaN-ignoring reductions ---------------------------------------------------------------
+
+def _nan_fill(a, fill):
+    a = asarray(a)
+    if not np.issubdtype(_dtype(a), np.inexact):
+        return a
+    return where(isnan(a), fill, a)
+
+
+def nansum(a, axis=None, dtype=None, keepdims: bool = False):
+    """``sum`` treating NaN as zero.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.nansum(np.array([1.0, np.nan, 2.0]))
+    array(3.)
+    """
+    return sum(_nan_fill(a, 0), axis, dtype, keepdims)
+
+
+def nanprod(a, axis=None, dtype=None, keepdims: bool = False):
+    """``prod`` treating NaN as one.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.nanprod(np.array([3.0, np.nan, 2.0]))
+    array(6.)
+    """
+    return prod(_nan_fill(a, 1), axis, dtype, keepdims)
+
+
+def nanmax(a, axis=None, keepdims: bool = False):
+    """``max`` ignoring NaNs.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.nanmax(np.array([1.0, np.nan, 2.0]))
+    array(2.)
+    """
+    return max(_nan_fill(a, -np.inf), axis, keepdims)
+
+
+def nanmin(a, axis=None, keepdims: bool = False):
+    """``min`` ignoring NaNs.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.nanmin(np.array([1.0, np.nan, 2.0]))
+    array(1.)
+    """
+    return min(_nan_fill(a, np.inf), axis, keepdims)
+
+
+def _not_nan_count(a, axis, keepdims):
+    a = asarray(a)
+    return sum(logical_not(isnan(a)), axis, dtype=to_inexact(_dtype(a)), keepdims=keepdims)
+
+
+def nanmean(a, axis=None, keepdims: bool = False):
+    """``mean`` over the non-NaN elements.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.nanmean(np.array([1.0, np.nan, 2.0]))
+    array(1.5)
+    """
+    a = asarray(a)
+    total = sum(_nan_fill(a, 0), axis, to_inexact(_dtype(a)), keepdims)
+    return true_divide(total, _not_nan_count(a, axis, keepdims))
+
+
+def nanvar(a, axis=None, ddof=0, keepdims: bool = False):
+    """``var`` over the non-NaN elements.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.nanvar(np.array([1.0, np.nan, 3.0]))
+    array(1.)
+    """
+    a = asarray(a)
+    m = nanmean(a, axis, keepdims=True)
+    sq = _nan_fill(square(subtract(a, m)), 0)
+    n = _not_nan_count(a, axis, keepdims)
+    return true_divide(sum(sq, axis, keepdims=keepdims), subtract(n, ddof))
+
+
+def nanstd(a, axis=None, ddof=0, keepdims: bool = False):
+    """``std`` over the non-NaN elements.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.nanstd(np.array([1.0, np.nan, 3.0]))
+    array(1.)
+    """
+    return sqrt(nanvar(a, axis, ddof, keepdims))
+
+
+def median(a, axis=None, keepdims: bool = False):
+    """The median over ``axis``, as ``numpy.median``. Concrete arrays only:
+    ftrans has no sort primitive, so traced arrays raise ``NotImplementedError``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.median([3.0, 1.0, 2.0])
+    array(2.)
+    """
+    if type(a) is Tracer:
+        raise NotImplementedError(
+            f"median of a traced array ({a.aval.str_short()}) is not supported: "
+            "ftrans has no sort primitive. Use jnp.mean, or compute the median "
+            "outside the transformed function.")
+    return np.asarray(np.median(np.asarray(a), axis=axis, keepdims=keepdims))
