@@ -18,7 +18,10 @@ _KIND_NAMES = {"b": "boolean", "i": "integer", "u": "integer", "f": "float",
 def check_kinds(name: str, kinds: str, *avals: ShapedArray) -> None:
     """Raise a TypeError naming ``name`` and the operand types unless every
     operand's dtype kind (numpy's ``dtype.kind``) is in ``kinds``."""
-    if all(a.dtype.kind in kinds for a in avals):
+    for a in avals:
+        if a.dtype.kind not in kinds:
+            break
+    else:
         return
     wanted = " or ".join(dict.fromkeys(_KIND_NAMES[k] for k in kinds))
     got = " and ".join(a.str_short() for a in avals)
@@ -104,6 +107,8 @@ def def_identity_with(prim: Primitive, value, positions) -> None:
     from ftrans.tracing import Tracer
 
     def simplify(x, y):
+        if type(x) is Tracer and type(y) is Tracer:
+            return None
         for pos in positions:
             const, other = (x, y) if pos == 0 else (y, x)
             if (type(const) is not Tracer and type(other) is Tracer
