@@ -8,11 +8,29 @@ from __future__ import annotations
 
 
 class ConcretizationError(TypeError):
-    """A Python-level value was needed from an abstract traced array."""
+    """A Python-level value was needed from an abstract traced array.
+
+    >>> import ftrans
+    >>> try:
+    ...     ftrans.make_jaxpr(lambda x: 1.0 if x > 0 else -1.0)(2.0)
+    ... except ConcretizationError as e:
+    ...     print(str(e)[:27])
+    bool(x) (e.g. `if x:` or `x
+    """
 
 
 class TracerLeakError(RuntimeError):
-    """A tracer was used after the transformation that made it ended."""
+    """A tracer was used after the transformation that made it ended.
+
+    >>> import ftrans
+    >>> leaked = []
+    >>> _ = ftrans.make_jaxpr(lambda x: leaked.append(x) or x)(1.0)
+    >>> try:
+    ...     leaked[0] + 1.0
+    ... except TracerLeakError:
+    ...     print("leaked")
+    leaked
+    """
 
 
 def concretization_message(op: str, aval, transform: str | None) -> str:

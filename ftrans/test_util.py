@@ -72,7 +72,11 @@ def _assert_close(name, got, want, atol, rtol, what):
 
 
 def check_jvp(f, args, atol=1e-5, rtol=1e-5, eps=1e-6, rng=None):
-    """Compare ``ftrans.jvp`` with central differences in a random direction."""
+    """Compare ``ftrans.jvp`` with central differences in a random direction.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> check_jvp(jnp.tanh, (np.array([0.1, 0.7]),))
+    """
     from ftrans.api import jvp
     rng = rng if rng is not None else np.random.default_rng(0)
     v = _random_like(tuple(args), rng)
@@ -82,7 +86,11 @@ def check_jvp(f, args, atol=1e-5, rtol=1e-5, eps=1e-6, rng=None):
 
 
 def check_vjp(f, args, atol=1e-5, rtol=1e-5, eps=1e-6, rng=None):
-    """Check ``<u, J v> == <J^T u, v>`` with ``J v`` by central differences."""
+    """Check ``<u, J v> == <J^T u, v>`` with ``J v`` by central differences.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> check_vjp(jnp.tanh, (np.array([0.1, 0.7]),))
+    """
     from ftrans.api import vjp
     rng = rng if rng is not None else np.random.default_rng(1)
     out, f_vjp = vjp(f, *args)

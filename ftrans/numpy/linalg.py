@@ -24,7 +24,12 @@ __all__ = ["inv", "solve", "det", "slogdet", "cholesky", "norm", "vector_norm",
 
 
 class SlogdetResult(NamedTuple):
-    """The result of ``slogdet``: ``sign`` and ``logabsdet``."""
+    """The result of ``slogdet``: ``sign`` and ``logabsdet``.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> float(jnp.linalg.slogdet(np.diag([-2.0, 1.0])).sign)
+    -1.0
+    """
     sign: object
     logabsdet: object
 

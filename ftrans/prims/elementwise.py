@@ -362,7 +362,12 @@ def_zero_jvp(ceil_p)
 
 
 class RoundingMethod(enum.IntEnum):
-    """How ``round`` breaks ties at halves, as ``jax.lax.RoundingMethod``."""
+    """How ``round`` breaks ties at halves, as ``jax.lax.RoundingMethod``.
+
+    >>> import numpy as np, ftrans.lax as lax
+    >>> lax.round(np.array([0.5, 2.5]), lax.RoundingMethod.TO_NEAREST_EVEN)
+    array([0., 2.])
+    """
     AWAY_FROM_ZERO = 0
     TO_NEAREST_EVEN = 1
 
@@ -521,3 +526,76 @@ def _convert_element_type_jvp(primals, tangents, new_dtype):
 @convert_element_type_p.def_transpose
 def _convert_element_type_transpose(ct, x, new_dtype):
     return [convert_element_type_p.bind(ct, new_dtype=x.aval.dtype)]
+
+
+# --- docstrings of the functional forms: a summary and an example whose
+# expected output is numpy's result for the same arguments ----------------------
+
+_DOCS = {
+    "neg": ("-x", (np.array([1.0, -2.0]),), np.negative),
+    "add": ("x + y", (np.array([1.0, 2.0]), np.array([3.0, 4.0])), np.add),
+    "sub": ("x - y", (np.array([1.0, 2.0]), np.array([3.0, 4.0])), np.subtract),
+    "mul": ("x * y", (np.array([1.0, 2.0]), np.array([3.0, 4.0])), np.multiply),
+    "div": ("x / y (integers round toward zero)", (np.array([1.0, 2.0]), np.array([4.0, 8.0])),
+            np.divide),
+    "pow": ("x ** y for arrays y", (np.array([4.0, 9.0]), np.array([0.5, 2.0])), np.power),
+    "integer_pow": ("x ** y for a static int y", (np.array([2.0, 3.0]), 3), np.power),
+    "max": ("the larger of x and y (ties split the derivative)",
+            (np.array([1.0, 5.0]), np.array([3.0, 4.0])), np.maximum),
+    "min": ("the smaller of x and y (ties split the derivative)",
+            (np.array([1.0, 5.0]), np.array([3.0, 4.0])), np.minimum),
+    "abs": ("|x| (derivative 0 at 0)", (np.array([-1.5, 2.0]),), np.abs),
+    "sign": ("-1, 0 or 1", (np.array([-1.5, 0.0, 2.0]),), np.sign),
+    "exp": ("e ** x", (np.array([0.0, 1.0]),), np.exp),
+    "log": ("natural logarithm", (np.array([1.0, 2.0]),), np.log),
+    "log1p": ("log(1 + x), accurate near 0", (np.array([1e-10, 1.0]),), np.log1p),
+    "expm1": ("e ** x - 1, accurate near 0", (np.array([1e-10, 1.0]),), np.expm1),
+    "sin": ("sine", (np.array([0.0, 0.5]),), np.sin),
+    "cos": ("cosine", (np.array([0.0, 0.5]),), np.cos),
+    "tan": ("tangent", (np.array([0.0, 0.5]),), np.tan),
+    "asin": ("inverse sine", (np.array([0.0, 0.5]),), np.arcsin),
+    "acos": ("inverse cosine", (np.array([0.0, 0.5]),), np.arccos),
+    "atan": ("inverse tangent", (np.array([0.0, 0.5]),), np.arctan),
+    "atan2": ("the angle of the point (y, x), as numpy.arctan2(x, y)",
+              (np.array([1.0, -1.0]), np.array([1.0, 1.0])), np.arctan2),
+    "sinh": ("hyperbolic sine", (np.array([0.0, 0.5]),), np.sinh),
+    "cosh": ("hyperbolic cosine", (np.array([0.0, 0.5]),), np.cosh),
+    "tanh": ("hyperbolic tangent", (np.array([0.0, 0.5]),), np.tanh),
+    "asinh": ("inverse hyperbolic sine", (np.array([0.0, 0.5]),), np.arcsinh),
+    "acosh": ("inverse hyperbolic cosine", (np.array([1.0, 2.0]),), np.arccosh),
+    "atanh": ("inverse hyperbolic tangent", (np.array([0.0, 0.5]),), np.arctanh),
+    "sqrt": ("square root (derivative +inf at 0)", (np.array([4.0, 2.0]),), np.sqrt),
+    "rsqrt": ("1 / sqrt(x)", (np.array([4.0, 0.25]),), lambda x: 1 / np.sqrt(x)),
+    "logistic": ("1 / (1 + e ** -x)", (np.array([0.0, 2.0]),), lambda x: 1 / (1 + np.exp(-x))),
+    "erf": ("the error function", (np.array([0.0, 0.5]),), np.vectorize(math.erf)),
+    "floor": ("round down", (np.array([-1.5, 2.5]),), np.floor),
+    "ceil": ("round up", (np.array([-1.5, 2.5]),), np.ceil),
+    "round": ("round to nearest, halves away from zero", (np.array([0.5, 1.5, -2.5]),),
+              lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5)),
+    "rem": ("remainder with the sign of x, as numpy.fmod",
+            (np.array([5.0, -5.0]), np.array([3.0, 3.0])), np.fmod),
+    "square": ("x * x", (np.array([1.5, -2.0]),), np.square),
+    "eq": ("x == y", (np.array([1.0, 2.0]), np.array([1.0, 3.0])), np.equal),
+    "ne": ("x != y", (np.array([1.0, 2.0]), np.array([1.0, 3.0])), np.not_equal),
+    "lt": ("x < y", (np.array([1.0, 2.0]), np.array([1.0, 3.0])), np.less),
+    "le": ("x <= y", (np.array([1.0, 2.0]), np.array([1.0, 3.0])), np.less_equal),
+    "gt": ("x > y", (np.array([1.0, 2.0]), np.array([1.0, 3.0])), np.greater),
+    "ge": ("x >= y", (np.array([1.0, 2.0]), np.array([1.0, 3.0])), np.greater_equal),
+    "bitwise_and": ("x & y (logical and on booleans)",
+                    (np.array([True, True]), np.array([True, False])), np.bitwise_and),
+    "bitwise_or": ("x | y (logical or on booleans)",
+                   (np.array([True, False]), np.array([False, False])), np.bitwise_or),
+    "bitwise_not": ("~x (logical not on booleans)", (np.array([True, False]),), np.invert),
+}
+
+
+def _example_args(args) -> str:
+    return ", ".join(f"np.{a!r}" if isinstance(a, np.ndarray) else repr(a) for a in args)
+
+
+for _name, (_summary, _args, _reference) in _DOCS.items():
+    globals()[_name].__doc__ = (
+        f"Elementwise {_summary}: the ``{_name}`` primitive.\n\n"
+        f"    >>> import numpy as np, ftrans.lax as lax\n"
+        f"    >>> lax.{_name}({_example_args(_args)})\n"
+        f"    {np.asarray(_reference(*_args))!r}\n")

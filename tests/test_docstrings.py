@@ -1,0 +1,40 @@
+"""Every public function and class has a docstring with a runnable example
+(pytest runs them all with --doctest-modules)."""
+
+import inspect
+
+import pytest
+
+import ftrans
+import ftrans.lax
+import ftrans.nn
+import ftrans.numpy
+import ftrans.numpy.linalg
+import ftrans.test_util
+import ftrans.tree_util
+import ftrans.viz
+
+MODULES = [ftrans, ftrans.lax, ftrans.numpy, ftrans.numpy.linalg, ftrans.nn,
+           ftrans.tree_util, ftrans.test_util, ftrans.viz]
+
+
+def _public(module):
+    names = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
+    for name in names:
+        obj = getattr(module, name)
+        if (inspect.isfunction(obj) or inspect.isclass(obj) or callable(obj)) and \
+                getattr(obj, "__module__", "").startswith("ftrans"):
+            yield f"{module.__name__}.{name}", obj
+
+
+PUBLIC = dict(item for m in MODULES for item in _public(m))
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_has_a_runnable_example(name):
+    doc = inspect.getdoc(PUBLIC[name]) or ""
+    assert ">>>" in doc, f"{name} has no docstring example"
+
+
+def test_the_public_surface_is_large():
+    assert len(PUBLIC) > 300
