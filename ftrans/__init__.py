@@ -13,6 +13,6 @@ from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray  # noqa: F401
 from ftrans.errors import ConcretizationError, TracerLeakError  # noqa: F401
 from ftrans.eval import eval_jaxpr  # noqa: F401
 from ftrans.check import check_jaxpr  # noqa: F401
-from ftrans import lax, nn, numpy, tree_util  # noqa: F401
+from ftrans import lax, nn, numpy, tree_util, viz  # noqa: F401
 
 __version__ = "0.1.0"

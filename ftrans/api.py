@@ -109,18 +109,19 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Calla
     static = _as_tuple(static_argnums)
 
     @functools.wraps(fun)
-    def make_jaxpr_f(*args) -> ClosedJaxpr:
+    def make_jaxpr_f(*args, **kwargs) -> ClosedJaxpr:
         fixed = {i % len(args) for i in static if -len(args) <= i < len(args)}
         dyn_idx = [i for i in range(len(args)) if i not in fixed]
 
-        def dyn_fun(*dyn):
+        def dyn_fun(*dyn):  # keyword arguments are traced too, after the others
             full = list(args)
             for i, d in zip(dyn_idx, dyn):
                 full[i] = d
-            return fun(*full)
+            return fun(*full, **(dyn[len(dyn_idx)] if kwargs else {}))
 
-        traced = _Traced(dyn_fun, tuple(args[i] for i in dyn_idx), "make_jaxpr",
-                         concrete=False)
+        dyn_fun.__name__ = fn_name(fun)
+        dyn = tuple(args[i] for i in dyn_idx) + ((kwargs,) if kwargs else ())
+        traced = _Traced(dyn_fun, dyn, "make_jaxpr", concrete=False)
         return traced.closed
 
     return make_jaxpr_f
@@ -292,20 +293,24 @@ def _arg_name(fun, i: int) -> str:
     return f"argument {i}"
 
 
-def _partial_argnums(name, fun, args, argnums):
-    """``fun`` as a function of ``args[argnums]`` only, with the others fixed."""
+def _partial_argnums(name, fun, args, argnums, kwargs=None):
+    """``fun`` as a function of ``args[argnums]`` only, with the others (and
+    the keyword arguments, which are not differentiated) fixed."""
     for i in argnums:
         if not -len(args) <= i < len(args):
             raise TypeError(f"{name}({fn_name(fun)}): argnums={argnums} but the "
                             f"function was called with {len(args)} positional "
                             "arguments")
     idx = [i % len(args) for i in argnums]
+    if len(set(idx)) != len(idx):
+        raise TypeError(f"{name}({fn_name(fun)}): argnums={argnums} names an "
+                        "argument twice; list each argument once")
 
     def partial(*dyn):
         full = list(args)
         for i, d in zip(idx, dyn):
             full[i] = d
-        return fun(*full)
+        return fun(*full, **(kwargs or {}))
 
     partial.__name__ = fn_name(fun)  # errors name the user's function
     return partial, tuple(args[i] for i in idx), idx
@@ -334,8 +339,8 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
     nums = _as_tuple(argnums)
 
     @functools.wraps(fun)
-    def value_and_grad_f(*args):
-        partial, dyn, idx = _partial_argnums("grad", fun, args, nums)
+    def value_and_grad_f(*args, **kwargs):
+        partial, dyn, idx = _partial_argnums("grad", fun, args, nums, kwargs)
         _check_diff_inputs("grad", fun, dyn, idx)
         res = _vjp(partial, dyn, has_aux, "grad")
         out, f_vjp = res[0], res[1]
@@ -367,8 +372,8 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0,
     vg = value_and_grad(fun, argnums, has_aux)
 
     @functools.wraps(fun)
-    def grad_f(*args):
-        value, g = vg(*args)
+    def grad_f(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
     return grad_f
@@ -435,8 +440,8 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0,
     nums = _as_tuple(argnums)
 
     @functools.wraps(fun)
-    def jacfwd_f(*args):
-        partial, dyn, idx = _partial_argnums("jacfwd", fun, args, nums)
+    def jacfwd_f(*args, **kwargs):
+        partial, dyn, idx = _partial_argnums("jacfwd", fun, args, nums, kwargs)
         _check_diff_inputs("jacfwd", fun, dyn, idx)
         traced = _Traced(partial, dyn, "jacfwd", concrete=True, has_aux=has_aux)
         out_avals = traced.closed.out_avals[:traced.n_out]
@@ -469,8 +474,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0,
     nums = _as_tuple(argnums)
 
     @functools.wraps(fun)
-    def jacrev_f(*args):
-        partial, dyn, idx = _partial_argnums("jacrev", fun, args, nums)
+    def jacrev_f(*args, **kwargs):
+        partial, dyn, idx = _partial_argnums("jacrev", fun, args, nums, kwargs)
         _check_diff_inputs("jacrev", fun, dyn, idx)
         traced = _Traced(partial, dyn, "jacrev", concrete=True, has_aux=has_aux)
         out_avals = traced.closed.out_avals[:traced.n_out]

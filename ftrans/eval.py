@@ -20,6 +20,10 @@ def eval_jaxpr(jaxpr: Jaxpr, consts, *args) -> list:
     >>> ftrans.eval_jaxpr(closed.jaxpr, closed.consts, np.ones(3))[0].round(3)
     array([1.683, 1.683, 1.683])
     """
+    if len(args) != len(jaxpr.invars) or len(consts) != len(jaxpr.constvars):
+        raise TypeError(f"eval_jaxpr: the jaxpr takes {len(jaxpr.constvars)} consts "
+                        f"and {len(jaxpr.invars)} arguments, got {len(consts)} and "
+                        f"{len(args)}")
     env = dict(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
     traced = any(type(x) is Tracer for x in env.values())

@@ -24,7 +24,7 @@ __all__ = [
     "neg", "add", "sub", "mul", "div", "pow", "integer_pow", "max", "min", "abs",
     "sign", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "asin", "acos",
     "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sqrt",
-    "rsqrt", "logistic", "erf", "floor", "ceil", "round", "RoundingMethod", "rem",
+    "rsqrt", "logistic", "erf", "erfc", "floor", "ceil", "round", "RoundingMethod", "rem",
     "square", "eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or",
     "bitwise_not", "select_n", "convert_element_type",
 ]
@@ -348,6 +348,11 @@ def erf(x): return erf_p.bind(x)
 _unary_jvp(erf_p, lambda x, y: mul(_scalar(x, 2 / math.sqrt(math.pi)),
                                    exp(neg(mul(x, x)))))
 
+_erfc_vec = np.vectorize(math.erfc, otypes=[np.float64])  # accurate where 1 - erf is 0
+erfc_p = unary("erfc", lambda x: _erfc_vec(x).astype(np.result_type(x)), kinds="f")
+def erfc(x): return erfc_p.bind(x)
+_unary_jvp(erfc_p, lambda x, y: mul(_scalar(x, -2 / math.sqrt(math.pi)), exp(neg(mul(x, x)))))
+
 square_p = unary("square", np.square, kinds="iufc")
 def square(x): return square_p.bind(x)
 _unary_jvp(square_p, lambda x, y: mul(_scalar(x, 2), x))
@@ -568,6 +573,8 @@ _DOCS = {
     "rsqrt": ("1 / sqrt(x)", (np.array([4.0, 0.25]),), lambda x: 1 / np.sqrt(x)),
     "logistic": ("1 / (1 + e ** -x)", (np.array([0.0, 2.0]),), lambda x: 1 / (1 + np.exp(-x))),
     "erf": ("the error function", (np.array([0.0, 0.5]),), np.vectorize(math.erf)),
+    "erfc": ("1 - erf(x), accurate for large x", (np.array([0.0, 10.0]),),
+             np.vectorize(math.erfc)),
     "floor": ("round down", (np.array([-1.5, 2.5]),), np.floor),
     "ceil": ("round up", (np.array([-1.5, 2.5]),), np.ceil),
     "round": ("round to nearest, halves away from zero", (np.array([0.5, 1.5, -2.5]),),

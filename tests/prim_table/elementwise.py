@@ -77,6 +77,7 @@ UNARY = [  # (name, fn, numpy reference, domain)
     ("rsqrt", lax.rsqrt, lambda x: 1 / np.sqrt(x), positive),
     ("logistic", lax.logistic, lambda x: 1 / (1 + np.exp(-x)), normal),
     ("erf", lax.erf, _erf, normal),
+    ("erfc", lax.erfc, np.vectorize(math.erfc), normal),
     ("square", lax.square, np.square, normal),
     ("abs", lax.abs, np.abs, away_from_zero),
 ]
