@@ -171,7 +171,7 @@ def _pow_jvp(primals, tangents):
 
 
 integer_pow_p = Primitive("integer_pow")
-def integer_pow(x, y: int): return integer_pow_p.bind(x, y=int(y))
+def integer_pow(x, y: int): return x if y == 1 else integer_pow_p.bind(x, y=int(y))
 integer_pow_p.def_impl(lambda x, y: np.power(x, y) if y >= 0 else 1 / np.power(x, -y))
 
 
