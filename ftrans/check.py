@@ -8,7 +8,7 @@ are checked recursively.
 
 from __future__ import annotations
 
-from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var
+from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var, get_aval
 
 
 class JaxprTypeError(TypeError):
@@ -24,6 +24,11 @@ def check_jaxpr(jaxpr: Jaxpr | ClosedJaxpr) -> None:
     if isinstance(jaxpr, ClosedJaxpr):
         if len(jaxpr.consts) != len(jaxpr.jaxpr.constvars):
             raise JaxprTypeError("ClosedJaxpr: number of consts differs from constvars")
+        for v, c in zip(jaxpr.jaxpr.constvars, jaxpr.consts):
+            if get_aval(c) != v.aval:
+                raise JaxprTypeError(f"ClosedJaxpr: a const of type "
+                                     f"{get_aval(c).str_short()} is bound to a "
+                                     f"constvar of type {v.aval.str_short()}")
         jaxpr = jaxpr.jaxpr
     defined: set = set()
 
