@@ -428,6 +428,43 @@ def _check_float_outputs(name, fun, avals):
                             f"{a.str_short()}")
 
 
+def _products(apply, avals):
+    """``apply`` to every standard basis element of the spaces ``avals``
+    (one nonzero array at a time): ``products[k][b]`` for basis element b of
+    space k."""
+    zeros = [np.zeros(a.shape, a.dtype) for a in avals]
+    return [[apply(zeros[:k] + [e] + zeros[k + 1:]) for e in _basis(aval)]
+            for k, aval in enumerate(avals)]
+
+
+def _jacobian(name: str, fun: Callable, argnums, has_aux: bool, reverse: bool):
+    nums = _as_tuple(argnums)
+
+    @functools.wraps(fun)
+    def jacobian_f(*args, **kwargs):
+        partial, dyn, idx = _partial_argnums(name, fun, args, nums, kwargs)
+        _check_diff_inputs(name, fun, dyn, idx)
+        traced = _Traced(partial, dyn, name, concrete=True, has_aux=has_aux)
+        out_avals = traced.closed.out_avals[:traced.n_out]
+        _check_float_outputs(name, fun, out_avals)
+        lin = _Linearized(traced)
+        in_avals = [get_aval(x) for x in traced.flat_in]
+        if reverse:  # row by row: one VJP per output element
+            transposed = dce_jaxpr(transpose_jaxpr(
+                lin.linear, [False] * lin.n_res + [True] * sum(lin.mask)))
+            rows = _products(lambda cts: eval_closed(transposed, *lin.residuals, *cts),
+                             out_avals)
+            jac = [[_assemble([r[j] for r in rows[i]], o.shape, in_avals[j].shape, False)
+                    for j in range(len(in_avals))] for i, o in enumerate(out_avals)]
+        else:  # column by column: one JVP per input element
+            columns = _products(lin.jvp, in_avals)
+            jac = [[_assemble([c[i] for c in columns[j]], o.shape, in_avals[j].shape, True)
+                    for j in range(len(in_avals))] for i, o in enumerate(out_avals)]
+        return _jac_tree(traced, jac, isinstance(argnums, int), has_aux, lin.outs)
+
+    return jacobian_f
+
+
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0,
            has_aux: bool = False) -> Callable:
     """The Jacobian by forward mode: one JVP per input element (column by column).
@@ -437,30 +474,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0,
     array([[2., 0.],
            [0., 4.]])
     """
-    nums = _as_tuple(argnums)
-
-    @functools.wraps(fun)
-    def jacfwd_f(*args, **kwargs):
-        partial, dyn, idx = _partial_argnums("jacfwd", fun, args, nums, kwargs)
-        _check_diff_inputs("jacfwd", fun, dyn, idx)
-        traced = _Traced(partial, dyn, "jacfwd", concrete=True, has_aux=has_aux)
-        out_avals = traced.closed.out_avals[:traced.n_out]
-        _check_float_outputs("jacfwd", fun, out_avals)
-        lin = _Linearized(traced)
-        in_avals = [get_aval(x) for x in traced.flat_in]
-        zeros = [np.zeros(a.shape, a.dtype) for a in in_avals]
-        # columns[j][i]: d out_i / d in_j for each basis element of input j
-        columns = []
-        for j, aval in enumerate(in_avals):
-            cols = []
-            for e in _basis(aval):
-                cols.append(lin.jvp(zeros[:j] + [e] + zeros[j + 1:]))
-            columns.append(cols)
-        jac = [[_assemble([c[i] for c in columns[j]], o.shape, in_avals[j].shape, True)
-                for j in range(len(in_avals))] for i, o in enumerate(out_avals)]
-        return _jac_tree(traced, jac, isinstance(argnums, int), has_aux, lin.outs)
-
-    return jacfwd_f
+    return _jacobian("jacfwd", fun, argnums, has_aux, reverse=False)
 
 
 def jacrev(fun: Callable, argnums: int | Sequence[int] = 0,
@@ -471,30 +485,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0,
     >>> ftrans.jacrev(lambda x: jnp.sum(x ** 2))(np.array([1.0, 2.0]))
     array([2., 4.])
     """
-    nums = _as_tuple(argnums)
-
-    @functools.wraps(fun)
-    def jacrev_f(*args, **kwargs):
-        partial, dyn, idx = _partial_argnums("jacrev", fun, args, nums, kwargs)
-        _check_diff_inputs("jacrev", fun, dyn, idx)
-        traced = _Traced(partial, dyn, "jacrev", concrete=True, has_aux=has_aux)
-        out_avals = traced.closed.out_avals[:traced.n_out]
-        _check_float_outputs("jacrev", fun, out_avals)
-        lin = _Linearized(traced)
-        transposed = dce_jaxpr(transpose_jaxpr(
-            lin.linear, [False] * lin.n_res + [True] * sum(lin.mask)))
-        in_avals = [get_aval(x) for x in traced.flat_in]
-        zeros = [np.zeros(a.shape, a.dtype) for a in out_avals]
-        rows = []  # rows[i][j]: d out_i / d in_j for each basis element of output i
-        for i, aval in enumerate(out_avals):
-            rows.append([eval_closed(transposed, *lin.residuals,
-                                     *(zeros[:i] + [e] + zeros[i + 1:]))
-                         for e in _basis(aval)])
-        jac = [[_assemble([r[j] for r in rows[i]], o.shape, in_avals[j].shape, False)
-                for j in range(len(in_avals))] for i, o in enumerate(out_avals)]
-        return _jac_tree(traced, jac, isinstance(argnums, int), has_aux, lin.outs)
-
-    return jacrev_f
+    return _jacobian("jacrev", fun, argnums, has_aux, reverse=True)
 
 
 def _jac_tree(traced: _Traced, jac, single_arg: bool, has_aux: bool, outs):
