@@ -151,6 +151,11 @@ def switch(index, branches: Sequence[Callable], *operands):
     >>> float(lax.switch(1, [lambda x: x + 1.0, lambda x: x * 10.0], 2.0))
     20.0
     """
+    names = [f"branch {i} ({fn_name(b)})" for i, b in enumerate(branches)]
+    return _switch(index, branches, names, operands)
+
+
+def _switch(index, branches, names, operands):
     if not branches:
         raise ValueError("switch: needs at least one branch")
     ops_flat, in_tree = tree_flatten(operands)
@@ -158,13 +163,13 @@ def switch(index, branches: Sequence[Callable], *operands):
     avals = [get_aval(x) for x in ops_flat]
     traced = [trace_tree_fn(lambda ops, b=b: b(*ops), [in_tree], avals, "cond")
               for b in branches]
-    for b, (jaxpr, _, tree) in zip(branches, traced):
-        first, (jaxpr0, _, tree0) = branches[0], traced[0]
+    jaxpr0, _, tree0 = traced[0]
+    for name, (jaxpr, _, tree) in zip(names, traced):
         if tree != tree0 or jaxpr.out_avals != jaxpr0.out_avals:
             raise TypeError(
-                f"cond/switch: branches must return the same types, but "
-                f"{fn_name(first)} returns {tree0} of types {_types(jaxpr0.out_avals)} "
-                f"and {fn_name(b)} returns {tree} of types {_types(jaxpr.out_avals)}")
+                f"cond/switch: branches must return the same types, but {names[0]} "
+                f"returns {tree0} of types {_types(jaxpr0.out_avals)} and {name} "
+                f"returns {tree} of types {_types(jaxpr.out_avals)}")
     # every branch takes the constants of all branches, then the operands
     all_consts = [c for _, consts, _ in traced for c in consts]
     const_avals = [get_aval(c) for c in all_consts]
@@ -201,7 +206,8 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands):
     >>> float(lax.cond(True, lambda x: x + 1.0, lambda x: x - 1.0, 5.0))
     6.0
     """
-    return switch(pred, [false_fun, true_fun], *operands)
+    names = [f"false_fun ({fn_name(false_fun)})", f"true_fun ({fn_name(true_fun)})"]
+    return _switch(pred, [false_fun, true_fun], names, operands)
 
 
 # --- scan --------------------------------------------------------------------------
