@@ -143,6 +143,24 @@ def _broadcast_shape(name, *args):
                          f"shapes {shapes}") from None
 
 
+def _already_promoted(args, inexact: bool):
+    """The common cases, without numpy's promotion machinery: float tracers of
+    one type, or one float tracer with Python numbers (weak, so they take the
+    tracer's dtype). ``None`` for everything else."""
+    tracer = None
+    for a in args:
+        if type(a) is Tracer:
+            if a.aval.dtype.kind != "f" or (tracer is not None and a.aval != tracer.aval):
+                return None
+            tracer = a
+        elif type(a) not in (int, float):
+            return None
+    if tracer is None:
+        return None
+    dtype = tracer.aval.dtype
+    return [a if type(a) is Tracer else np.asarray(a, dtype)[()] for a in args]
+
+
 def promote(name: str, *args, inexact: bool = False, full_shape: bool = False,
             dtype=None):
     """Promote ``args`` to one dtype and broadcast them to one shape.
@@ -151,6 +169,10 @@ def promote(name: str, *args, inexact: bool = False, full_shape: bool = False,
     literals in a jaxpr) unless ``full_shape``; everything else is broadcast
     explicitly.
     """
+    if dtype is None and not full_shape:
+        same = _already_promoted(args, inexact)
+        if same is not None:
+            return same
     if dtype is None:
         dtype = np.result_type(*[_dtype_arg(a) for a in args])
     dtype = to_inexact(dtype) if inexact else np.dtype(dtype)
