@@ -39,17 +39,6 @@ def shared(x):
     return x * jnp.exp(x ** 2)
 
 
-def write_graphs(graphs: dict, out_dir: Path) -> list:
-    """Write each ``name -> ClosedJaxpr`` as ``name.dot`` (and ``name.svg`` with Graphviz)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    suffixes = [".dot", ".svg"] if shutil.which("dot") else [".dot"]
-    written = []
-    for name, closed in graphs.items():
-        for suffix in suffixes:
-            written.append(viz.render(closed, out_dir / (name + suffix), name=name))
-    return written
-
-
 def main(small: bool = False, out: str | None = None) -> dict:
     del small  # the example is as small as it gets
     a, b = 3.0, 2.0
@@ -93,7 +82,7 @@ def main(small: bool = False, out: str | None = None) -> dict:
     assert worst < 1e-10
 
     out_dir = Path(out) if out is not None else Path.cwd() / "graphs"
-    written = write_graphs({"e": fn_jaxpr, "grad_e": grad_jaxpr,
+    written = viz.save_graphs({"e": fn_jaxpr, "grad_e": grad_jaxpr,
                             "grad_shared": ftrans.make_jaxpr(ftrans.grad(shared))(0.5)},
                            out_dir)
     if not shutil.which("dot"):

@@ -56,17 +56,6 @@ def accuracy(W, b, X, y):
     return float(np.mean(np.argmax(X @ W.T + b, axis=1) == y))
 
 
-def write_graphs(graphs: dict, out_dir: Path) -> list:
-    """Write each ``name -> ClosedJaxpr`` as ``name.dot`` (and ``name.svg`` with Graphviz)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    suffixes = [".dot", ".svg"] if shutil.which("dot") else [".dot"]
-    written = []
-    for name, closed in graphs.items():
-        for suffix in suffixes:
-            written.append(viz.render(closed, out_dir / (name + suffix), name=name))
-    return written
-
-
 def main(small: bool = False, out: str | None = None) -> float:
     rng = np.random.default_rng(0)
     n_per_class, epochs, batch, lr = (40, 10, 20, 0.05) if small else (200, 20, 32, 0.05)
@@ -105,7 +94,7 @@ def main(small: bool = False, out: str | None = None) -> float:
     # A batch of 4 draws the same graph as the whole dataset, with readable shapes.
     args = (W, b, X[:4], Y[:4])
     grad_loss = ftrans.grad(loss, argnums=(0, 1))
-    written = write_graphs({"loss": ftrans.make_jaxpr(loss)(*args),
+    written = viz.save_graphs({"loss": ftrans.make_jaxpr(loss)(*args),
                             "grad_loss": ftrans.make_jaxpr(grad_loss)(*args)}, out_dir)
     if not shutil.which("dot"):
         print("(Graphviz `dot` not found: wrote .dot files only)")

@@ -47,7 +47,7 @@ import numpy as np
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
 from ftrans.pretty import _Namer, _literal_str
 
-__all__ = ["to_dot", "render"]
+__all__ = ["to_dot", "render", "save_graphs"]
 
 _WIDTH, _MAX_LINES = 48, 4  # a label's text is wrapped, then cut after a few lines
 
@@ -262,3 +262,20 @@ def render(jaxpr: ClosedJaxpr | Jaxpr, path: str | os.PathLike,
         raise RuntimeError(f"render: `dot -T{fmt}` failed for '{path}': "
                            f"{result.stderr.strip()}")
     return path
+
+
+def save_graphs(graphs: dict, out_dir: str | os.PathLike) -> list[Path]:
+    """Write each ``name -> jaxpr`` of ``graphs`` to ``out_dir`` as
+    ``name.dot``, and also as ``name.svg`` when Graphviz is installed.
+
+    >>> import tempfile, ftrans
+    >>> closed = ftrans.make_jaxpr(lambda x: x * 2.0)(1.0)
+    >>> paths = save_graphs({"double": closed}, tempfile.mkdtemp())
+    >>> paths[0].name
+    'double.dot'
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suffixes = [".dot", ".svg"] if shutil.which("dot") else [".dot"]
+    return [render(jaxpr, out_dir / (name + suffix), name=name)
+            for name, jaxpr in graphs.items() for suffix in suffixes]

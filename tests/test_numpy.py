@@ -15,31 +15,14 @@ import ftrans
 import ftrans.numpy as jnp
 from ftrans.test_util import check_grads
 from ftrans.tree_util import tree_flatten
+from tests.prim_table import above_one, normal, positive, unit
+from tests.prim_table import away_from_zero as away
 
 
-# --- samplers -----------------------------------------------------------------------
-
-def normal(rng, shape):
-    return rng.standard_normal(shape)
-
-
-def positive(rng, shape):
-    return rng.uniform(0.5, 2.0, shape)
-
-
-def unit(rng, shape):
-    return rng.uniform(-0.9, 0.9, shape)
-
-
-def above_one(rng, shape):
-    return rng.uniform(1.2, 3.0, shape)
-
-
-def away(rng, shape):
-    return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
-
+# --- samplers (the primitive table's, plus a few of our own) ---------------------
 
 def distinct(rng, shape):
+    """Distinct values of both signs (no ties for max/min/argmax)."""
     n = int(np.prod(shape))
     return (rng.permutation(n).reshape(shape) - n / 2 + rng.uniform(0.1, 0.4, shape)) / 2
 
