@@ -40,6 +40,16 @@ def is_undefined(x) -> bool:
     return type(x) is UndefinedPrimal
 
 
+def check_linear_in(name: str, *nonlinear_operands) -> None:
+    """Transposing ``name`` needs these operands to be coefficients; if one
+    depends on the linear inputs, the function being transposed is not linear."""
+    if any(is_undefined(x) for x in nonlinear_operands):
+        raise TypeError(
+            f"transpose: {name} is applied to values that depend on the linear inputs "
+            "in a non-linear way (e.g. x * x), so the function is not linear in them. "
+            "linear_transpose needs a function that is linear in its arguments.")
+
+
 def zeros(aval: ShapedArray):
     """A materialized zero array of type ``aval`` (staged as a broadcast)."""
     from ftrans.prims.shape import full

@@ -62,9 +62,9 @@ class _Traced:
             out = f(*tree_unflatten(self.in_tree, tracers))
             if has_aux:
                 if not (isinstance(out, tuple) and len(out) == 2):
+                    got = out.aval.str_short() if type(out) is Tracer else type(out).__name__
                     raise TypeError(f"{transform}({fn_name(f)}, has_aux=True): the "
-                                    "function must return a pair (output, aux), got "
-                                    f"{type(out).__name__}")
+                                    f"function must return a pair (output, aux), got {got}")
                 out, aux = out
                 aux_flat, self.aux_tree = tree_flatten(aux)
             else:

@@ -228,9 +228,12 @@ class Primitive:
             names = {"jvp": "differentiation (JVP)", "transpose":
                      "reverse-mode differentiation (transpose)",
                      "batch": "vmap (batching)"}
+            hint = (" (only linear primitives have one: a function passed to "
+                    "linear_transpose must be linear in its arguments)"
+                    if kind == "transpose" else "")
             raise NotImplementedError(
                 f"{names.get(kind, kind)}: primitive '{self.name}' has no "
-                f"{kind} rule")
+                f"{kind} rule{hint}")
         return f
 
     def __repr__(self):

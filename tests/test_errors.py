@@ -343,3 +343,10 @@ def test_check_grads_catches_a_wrong_transpose_rule(make_prim):
     with pytest.raises(AssertionError):
         check_grads(lambda x: p.bind(x), (x,), order=1, modes=("rev",))
     _next_call_works()
+
+
+def test_linear_transpose_of_a_nonlinear_function_says_so():
+    for f in (lambda x: x * x, lambda x: 1.0 / x, lambda x: jnp.dot(x, x)):
+        with pytest.raises(TypeError, match="not linear"):
+            ftrans.linear_transpose(f, np.ones(3))(np.ones(3) if f(np.ones(3)).shape else 1.0)
+    assert ftrans.linear_transpose(lambda x: 2.0 * x, 1.0)(1.0) == (2.0,)

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from ftrans.ad_util import Zero, add_tangents, instantiate, is_undefined, zeros
+from ftrans.ad_util import (Zero, add_tangents, check_linear_in, instantiate, is_undefined,
+                            zeros)
 from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims._families import (binary, check_kinds, def_identity_with, def_linear,
                                     def_zero_jvp, unary)
@@ -118,6 +119,7 @@ def _mul_jvp(primals, tangents):
 
 @mul_p.def_transpose
 def _mul_transpose(ct, x, y):
+    check_linear_in("mul", x if is_undefined(y) else y)
     if is_undefined(x):  # d(x y)/dx applied to ct, with y a coefficient
         return [_unbcast(mul(ct, y), x.aval), None]
     return [None, _unbcast(mul(x, ct), y.aval)]
@@ -146,7 +148,7 @@ def _div_jvp(primals, tangents):
 
 @div_p.def_transpose
 def _div_transpose(ct, x, y):
-    assert not is_undefined(y), "div is linear in its numerator only"
+    check_linear_in("div (in its denominator)", y)
     return [_unbcast(div(ct, y), x.aval), None]
 
 

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ftrans.ad_util import Zero, add_tangents, is_undefined
+from ftrans.ad_util import Zero, add_tangents, check_linear_in, is_undefined
 from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims.elementwise import add, convert_element_type, mul, neg, sub
 from ftrans.prims.reductions import reduce_sum
@@ -153,6 +153,7 @@ def _dot_general_jvp(primals, tangents, **params):
 @dot_general_p.def_transpose
 def _dot_general_transpose(ct, x, y, dimension_numbers, preferred_element_type):
     (lc, rc), (lb, rb) = dimension_numbers
+    check_linear_in("dot_general", x if is_undefined(y) else y)
     operand = x if is_undefined(x) else y
     if ct.dtype != operand.aval.dtype:
         ct = convert_element_type(ct, operand.aval.dtype)
@@ -356,7 +357,7 @@ def _triangular_solve_jvp(primals, tangents, **params):
 
 @triangular_solve_p.def_transpose
 def _triangular_solve_transpose(ct, a, b, transpose_a, **params):
-    assert not is_undefined(a), "triangular_solve is linear in b only"
+    check_linear_in("triangular_solve (in its matrix)", a)
     # x = op(a)⁻¹ b (or b op(a)⁻¹): the adjoint applies op(a)⁻ᵀ on the same side
     return [None, triangular_solve_p.bind(a, ct, transpose_a=not transpose_a,
                                           **params)]
@@ -403,7 +404,7 @@ def _solve_jvp(primals, tangents):
 
 @solve_p.def_transpose
 def _solve_transpose(ct, a, b):
-    assert not is_undefined(a), "solve is linear in b only"
+    check_linear_in("solve (in its matrix)", a)
     return [None, solve(_mT(a), ct)]  # (a⁻¹)ᵀ = (aᵀ)⁻¹
 
 
