@@ -26,8 +26,14 @@ def eval_jaxpr(jaxpr: Jaxpr, consts, *args) -> list:
                         f"{len(args)}")
     env = dict(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
-    traced = any(type(x) is Tracer for x in env.values())
+    return _run(jaxpr, env, traced=any(type(x) is Tracer for x in env.values()))
+
+
+def _run(jaxpr: Jaxpr, env: dict, traced: bool, skip_known: bool = False) -> list:
+    """The equation loop: ``bind`` when values may be tracers, else ``impl``."""
     for eqn in jaxpr.eqns:
+        if skip_known and all(v in env for v in eqn.outputs):
+            continue
         prim = eqn.primitive
         ins = [env[v] if type(v) is Var else v.val for v in eqn.inputs]
         if traced:
@@ -52,13 +58,4 @@ def eval_jaxpr_seeded(jaxpr: Jaxpr, consts, args, seeds: dict) -> list:
     env = dict(seeds)
     env.update(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
-    for eqn in jaxpr.eqns:
-        if all(v in env for v in eqn.outputs):
-            continue
-        ins = [env[v] if type(v) is Var else v.val for v in eqn.inputs]
-        out = eqn.primitive.impl(*ins, **eqn.params)
-        if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outputs, out))
-        else:
-            env[eqn.outputs[0]] = out
-    return [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
+    return _run(jaxpr, env, traced=False, skip_known=True)
