@@ -31,6 +31,7 @@ import ftrans
 import ftrans.nn
 import ftrans.numpy as jnp
 from ftrans import lax
+from ftrans.core import all_eqns
 from ftrans.tree_util import tree_leaves, tree_map
 
 
@@ -88,15 +89,7 @@ def loss_unrolled(params: dict, xs, ys):
 
 def count_eqns(closed) -> int:
     """Equations of a jaxpr, counting those inside sub-jaxprs (scan bodies)."""
-    jaxpr = getattr(closed, "jaxpr", closed)
-    n = 0
-    for eqn in jaxpr.eqns:
-        n += 1
-        for p in eqn.params.values():
-            for sub in (p if isinstance(p, tuple) else (p,)):
-                if isinstance(sub, (ftrans.Jaxpr, ftrans.ClosedJaxpr)):
-                    n += count_eqns(sub)
-    return n
+    return sum(1 for _ in all_eqns(closed))
 
 
 def median_time(fn, runs: int) -> float:

@@ -8,7 +8,7 @@ are checked recursively.
 
 from __future__ import annotations
 
-from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var, get_aval
+from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var, subjaxprs, get_aval
 
 
 class JaxprTypeError(TypeError):
@@ -53,10 +53,8 @@ def check_jaxpr(jaxpr: Jaxpr | ClosedJaxpr) -> None:
         where = f"equation {i} ({eqn.primitive.name})"
         for v in eqn.inputs:
             read(v, where)
-        for p in eqn.params.values():
-            for sub in (p if isinstance(p, tuple) else (p,)):
-                if isinstance(sub, (Jaxpr, ClosedJaxpr)):
-                    check_jaxpr(sub)
+        for sub in subjaxprs(eqn):
+            check_jaxpr(sub)
         expected = eqn.primitive.rule("abstract_eval")(
             *[v.aval for v in eqn.inputs], **eqn.params)
         expected = expected if eqn.primitive.multiple_results else [expected]

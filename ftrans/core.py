@@ -129,6 +129,30 @@ class Jaxpr:
     __repr__ = __str__
 
 
+def subjaxprs(eqn: Eqn):
+    """The jaxprs (``Jaxpr`` or ``ClosedJaxpr``) among an equation's params,
+    e.g. the body of a ``scan`` or the branches of a ``cond``."""
+    for value in eqn.params.values():
+        for v in (value if isinstance(value, tuple) else (value,)):
+            if isinstance(v, (Jaxpr, ClosedJaxpr)):
+                yield v
+
+
+def all_eqns(jaxpr):
+    """Every equation of ``jaxpr`` (or a ``ClosedJaxpr``), sub-jaxprs included.
+
+    >>> import numpy as np, ftrans, ftrans.lax as lax
+    >>> closed = ftrans.make_jaxpr(
+    ...     lambda xs: lax.scan(lambda c, x: (c + x, None), 0.0, xs)[0])(np.ones(3))
+    >>> [e.primitive.name for e in all_eqns(closed)]
+    ['scan', 'add']
+    """
+    for eqn in getattr(jaxpr, "jaxpr", jaxpr).eqns:
+        yield eqn
+        for sub in subjaxprs(eqn):
+            yield from all_eqns(sub)
+
+
 # Debug switch (like JAX's jax_enable_checks): when true, every ClosedJaxpr
 # built by tracing or by a transformation is type-checked. The tests turn it on.
 enable_checks = False

@@ -9,7 +9,7 @@ import pytest
 
 import ftrans
 import ftrans.numpy as jnp
-from ftrans.core import ClosedJaxpr, Jaxpr
+from ftrans.core import all_eqns
 from ftrans.test_util import check_grads, numerical_jvp
 from ftrans.tree_util import tree_flatten, tree_map, tree_structure
 
@@ -31,15 +31,7 @@ def _all_numpy(tree):
 
 def _count_prims(jaxpr, name) -> int:
     """Equations of primitive ``name``, counted inside sub-jaxprs too."""
-    jaxpr = jaxpr.jaxpr if isinstance(jaxpr, ClosedJaxpr) else jaxpr
-    n = 0
-    for eqn in jaxpr.eqns:
-        n += eqn.primitive.name == name
-        for p in eqn.params.values():
-            for sub in (p if isinstance(p, (tuple, list)) else (p,)):
-                if isinstance(sub, (Jaxpr, ClosedJaxpr)):
-                    n += _count_prims(sub, name)
-    return n
+    return sum(eqn.primitive.name == name for eqn in all_eqns(jaxpr))
 
 
 def f_vec(x):  # R^3 -> R^2

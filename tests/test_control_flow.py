@@ -16,6 +16,7 @@ import ftrans
 import ftrans.core
 import ftrans.numpy as jnp
 from ftrans import lax
+from ftrans.core import all_eqns
 from ftrans.test_util import check_grads
 
 
@@ -25,15 +26,7 @@ def _prims(closed):
 
 def _count_eqns(jaxpr) -> int:
     """Equations in ``jaxpr`` and, recursively, in its sub-jaxprs."""
-    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
-    n = 0
-    for eqn in jaxpr.eqns:
-        n += 1
-        for p in eqn.params.values():
-            for sub in (p if isinstance(p, tuple) else (p,)):
-                if isinstance(sub, (ftrans.Jaxpr, ftrans.ClosedJaxpr)):
-                    n += _count_eqns(sub)
-    return n
+    return sum(1 for _ in all_eqns(jaxpr))
 
 
 def test_every_jaxpr_is_checked():
