@@ -50,6 +50,18 @@ def _check_types(who, what, tree, leaves, want_tree, want_avals):
             f"{tree} with types {[a.str_short() for a in avals]}")
 
 
+class _Traced:
+    """A call of a decorated function: its arguments split into nondiff and
+    differentiable ones, and the function traced on the latter."""
+
+    def __init__(self, kind: str, fun: Callable, nondiff_argnums, args):
+        self.merge = _merger(nondiff_argnums, len(args))
+        self.nondiff, self.diff = _split_args(args, nondiff_argnums)
+        self.flat, self.in_tree, avals = _flatten_operands(self.diff)
+        self.call, self.consts, self.out_tree = trace_tree_fn(
+            lambda d: fun(*self.merge(self.nondiff, d)), [self.in_tree], avals, kind)
+
+
 class custom_jvp:
     """A function with a user-defined JVP rule (``defjvp`` or ``defjvps``).
 
@@ -92,26 +104,22 @@ class custom_jvp:
         if self.jvp is None:
             raise TypeError(f"custom_jvp {name} has no JVP rule: define one with "
                             f"@{name}.defjvp")
-        merge = _merger(self.nondiff_argnums, len(args))
-        nondiff, diff = _split_args(args, self.nondiff_argnums)
-        flat, in_tree, avals = _flatten_operands(diff)
-        call, consts, out_tree = trace_tree_fn(
-            lambda d: self.fun(*merge(nondiff, d)), [in_tree], avals, "custom_jvp")
+        t = _Traced("custom_jvp", self.fun, self.nondiff_argnums, args)
 
         def jvp(primals_flat, tangents_flat):
-            primals = tree_unflatten(in_tree, primals_flat)
-            tangents = tree_unflatten(in_tree, tangents_flat)
-            out, out_t = self.jvp(*nondiff, primals, tangents)
+            primals = tree_unflatten(t.in_tree, primals_flat)
+            tangents = tree_unflatten(t.in_tree, tangents_flat)
+            out, out_t = self.jvp(*t.nondiff, primals, tangents)
             out_flat, tree = tree_flatten(out)
             t_flat, t_tree = tree_flatten(out_t)
-            who = f"custom_jvp rule of {name}"
-            _check_types(who, "the primal output", tree, out_flat, out_tree, call.out_avals)
-            _check_types(who, "the tangent output", t_tree, t_flat, out_tree, call.out_avals)
+            who, want = f"custom_jvp rule of {name}", t.call.out_avals
+            _check_types(who, "the primal output", tree, out_flat, t.out_tree, want)
+            _check_types(who, "the tangent output", t_tree, t_flat, t.out_tree, want)
             return out_flat, t_flat
 
-        outs = custom_jvp_call_p.bind(*consts, *flat, call_jaxpr=call, jvp=jvp,
-                                      num_consts=len(consts))
-        return tree_unflatten(out_tree, outs)
+        outs = custom_jvp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call, jvp=jvp,
+                                      num_consts=len(t.consts))
+        return tree_unflatten(t.out_tree, outs)
 
 
 class custom_vjp:
@@ -144,35 +152,31 @@ class custom_vjp:
         if self.fwd is None:
             raise TypeError(f"custom_vjp {name} has no rule: define one with "
                             f"{name}.defvjp(fwd, bwd)")
-        merge = _merger(self.nondiff_argnums, len(args))
-        nondiff, diff = _split_args(args, self.nondiff_argnums)
-        flat, in_tree, avals = _flatten_operands(diff)
-        call, consts, out_tree = trace_tree_fn(
-            lambda d: self.fun(*merge(nondiff, d)), [in_tree], avals, "custom_vjp")
+        t = _Traced("custom_vjp", self.fun, self.nondiff_argnums, args)
         res_tree = {}
 
         def fwd(primals_flat):
-            pair = self.fwd(*merge(nondiff, tree_unflatten(in_tree, primals_flat)))
+            pair = self.fwd(*t.merge(t.nondiff, tree_unflatten(t.in_tree, primals_flat)))
             if not (isinstance(pair, tuple) and len(pair) == 2):
                 raise TypeError(f"custom_vjp fwd of {name} must return (output, residuals)")
             out, res = pair
             out_flat, tree = tree_flatten(out)
             _check_types(f"custom_vjp fwd of {name}", "its output", tree, out_flat,
-                         out_tree, call.out_avals)
+                         t.out_tree, t.call.out_avals)
             res_flat, res_tree["tree"] = tree_flatten(res)
             return out_flat, [as_operand(r) for r in res_flat]
 
         def bwd(res_flat, cts_flat):
             res = tree_unflatten(res_tree["tree"], res_flat)
-            cts = self.bwd(*nondiff, res, tree_unflatten(out_tree, cts_flat))
-            if not isinstance(cts, tuple) or len(cts) != len(diff):
+            cts = self.bwd(*t.nondiff, res, tree_unflatten(t.out_tree, cts_flat))
+            if not isinstance(cts, tuple) or len(cts) != len(t.diff):
                 raise TypeError(f"custom_vjp bwd of {name} must return a tuple with one "
-                                f"cotangent per differentiable argument ({len(diff)})")
-            return _flat_cotangents(diff, cts, name)
+                                f"cotangent per differentiable argument ({len(t.diff)})")
+            return _flat_cotangents(t.diff, cts, name)
 
-        outs = custom_vjp_call_p.bind(*consts, *flat, call_jaxpr=call, fwd=fwd, bwd=bwd,
-                                      num_consts=len(consts))
-        return tree_unflatten(out_tree, outs)
+        outs = custom_vjp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call, fwd=fwd,
+                                      bwd=bwd, num_consts=len(t.consts))
+        return tree_unflatten(t.out_tree, outs)
 
 
 def _flat_cotangents(args, cts, name):
