@@ -231,6 +231,77 @@ for name in ("nansum", "nanmean", "nanmax", "nanmin", "nanvar", "nanstd", "nanpr
     both(name + "-grad", lambda m, x, name=name: getattr(m, name)(x, axis=0), (3, 4),
          domain=(distinct,))
 
+# sorting and order statistics (distinct values: no ties, so sort is smooth)
+def sorted_normal(rng, shape):
+    return np.sort(rng.standard_normal(shape))
+
+
+def sorted_ints(rng, shape):
+    """Sorted with repeats (where side='left' and 'right' differ)."""
+    return np.sort(rng.integers(-3, 4, shape))
+
+
+def with_nans(rng, shape):
+    return np.where(rng.uniform(size=shape) < 0.2, np.nan, rng.standard_normal(shape))
+
+
+for name in ("sort", "argsort"):
+    for kw in ({}, {"axis": 0}, {"axis": -2}, {"axis": None}):
+        both(f"{name}-{kw}", lambda m, x, name=name, kw=kw: getattr(m, name)(x, **kw),
+             (2, 3, 4), domain=(distinct,), grad=name == "sort")
+    both(f"{name}-ties", lambda m, x, name=name: getattr(m, name)(x, axis=0, kind="stable"),
+         (7, 3), domain=(ints,), grad=False)
+row("sort-descending", lambda x: jnp.sort(x, axis=1, descending=True),
+    lambda x: np.flip(np.sort(x, axis=1), 1), (3, 4), domain=(distinct,))
+row("argsort-descending-ties", lambda x: jnp.argsort(x, descending=True),
+    lambda x: np.argsort(-x, kind="stable"), (3, 8), domain=(ints,), grad=False)
+both("sort-nan", lambda m, x: m.sort(x), (3, 5), domain=(with_nans,), grad=False)
+both("searchsorted", lambda m, a, v: m.searchsorted(a, v), (6,), (2, 3),
+     domain=(sorted_normal, normal), grad=False)
+both("searchsorted-scalar", lambda m, a, v: m.searchsorted(a, v, side="right"), (6,), (),
+     domain=(sorted_normal, normal), grad=False)
+for side in ("left", "right"):
+    both(f"searchsorted-ties-{side}", lambda m, a, v, side=side: m.searchsorted(a, v, side),
+         (8,), (7,), domain=(sorted_ints, ints), grad=False)
+both("searchsorted-mixed-dtypes", lambda m, a, v: m.searchsorted(a, v), (8,), (5,),
+     domain=(sorted_ints, normal), dtypes=(np.int64, np.float64), grad=False)
+both("searchsorted-sorter", lambda m, a, v: m.searchsorted(a, v, sorter=m.argsort(a)),
+     (6,), (4,), domain=(distinct, normal), grad=False)
+for kw in ({}, {"axis": 0}, {"axis": -1}, {"axis": 1}, {"axis": (0, 2)},
+           {"axis": (-1, 0), "keepdims": True}, {"axis": 1, "keepdims": True},
+           {"axis": None, "keepdims": True}):
+    both(f"median-{kw}", lambda m, x, kw=kw: m.median(x, **kw), (2, 3, 4),
+         domain=(distinct,))
+    both(f"quantile-{kw}", lambda m, x, kw=kw: m.quantile(x, 0.3, **kw), (2, 3, 4),
+         domain=(distinct,))
+    both(f"quantile-q-array-{kw}",
+         lambda m, x, kw=kw: m.quantile(x, np.array([[0.0, 0.25], [0.8, 1.0]]), **kw),
+         (2, 3, 4), domain=(distinct,))
+    both(f"percentile-{kw}", lambda m, x, kw=kw: m.percentile(x, [10.0, 50, 95], **kw),
+         (2, 3, 4), domain=(distinct,))
+for method in ("lower", "higher", "nearest", "midpoint"):
+    both(f"quantile-{method}",
+         lambda m, x, method=method: m.quantile(x, [0.1, 0.5, 0.7, 1.0], axis=1,
+                                                method=method), (3, 5), domain=(distinct,))
+    both(f"quantile-{method}-int",
+         lambda m, x, method=method: m.quantile(x, [0.25, 0.5], axis=0, method=method),
+         (4, 3), domain=(ints,), grad=False)
+both("median-0d", lambda m, x: m.median(x), (), grad=False)
+both("median-int", lambda m, x: m.median(x, axis=0), (4, 3), domain=(ints,), grad=False)
+both("median-f32", lambda m, x: m.median(x, axis=1), (3, 4), dtypes=(np.float32,),
+     grad=False)
+both("quantile-f32-weak-q", lambda m, x: m.quantile(x, 0.3, axis=1), (3, 4),
+     dtypes=(np.float32,), grad=False)
+both("quantile-f32-f64-q", lambda m, x: m.quantile(x, np.array([0.3, 0.6]), axis=1),
+     (3, 4), dtypes=(np.float32,), grad=False)
+both("quantile-int", lambda m, x: m.quantile(x, 0.3), (4, 3), domain=(ints,), grad=False)
+both("quantile-int-weak-int-q", lambda m, x: m.quantile(x, 1), (4, 3), domain=(ints,),
+     grad=False)
+for name in ("median", "quantile"):
+    both(f"{name}-nan", lambda m, x, name=name: (m.median(x, axis=1) if name == "median"
+                                                 else m.quantile(x, [0.2, 0.5], axis=1)),
+         (4, 5), domain=(with_nans,), grad=False)
+
 # shape functions
 both("reshape", lambda m, x: m.reshape(x, (4, -1)), (2, 3, 4))
 both("reshape-method", lambda m, x: x.reshape(3, 8) if m is jnp else x.reshape(3, 8),
@@ -472,6 +543,11 @@ PROMOTION = [
     ("cumsum of i32", lambda x: jnp.cumsum(x), np.int32, np.int64),
     ("clip f32", lambda x: jnp.clip(x, 0, 1), np.float32, np.float32),
     ("logaddexp f32", lambda x: jnp.logaddexp(x, 1.0), np.float32, np.float32),
+    ("median of ints", lambda x: jnp.median(x), np.int32, np.float64),
+    ("median of f32", lambda x: jnp.median(x), np.float32, np.float32),
+    ("quantile of f32, python q", lambda x: jnp.quantile(x, 0.3), np.float32, np.float32),
+    ("sort of i32", lambda x: jnp.sort(x), np.int32, np.int32),
+    ("argsort", lambda x: jnp.argsort(x), np.float32, np.int64),
 ]
 
 
@@ -586,15 +662,100 @@ def test_shape_errors_are_clear():
         jnp.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((2, 4)))
     with pytest.raises(ValueError, match="zero-size"):
         jnp.max(np.ones((0, 3)), axis=0)
-    with pytest.raises(NotImplementedError, match="sort"):
-        ftrans.make_jaxpr(jnp.median)(np.ones(3))
 
 
-def test_median_is_eager_only():
-    x = np.random.default_rng(0).standard_normal((3, 5))
-    np.testing.assert_allclose(jnp.median(x, axis=1), np.median(x, axis=1))
-    with pytest.raises(NotImplementedError, match="sort"):
-        ftrans.make_jaxpr(jnp.median)(x)
+def test_grad_of_the_largest_sorted_entry_is_the_one_hot_of_argmax():
+    x = distinct(np.random.default_rng(0), (7,))
+    g = ftrans.grad(lambda x: jnp.sort(x)[-1])(x)
+    np.testing.assert_array_equal(g, np.eye(7)[np.argmax(x)])
+    # along an axis, and descending: the first entry is then the max
+    x2 = distinct(np.random.default_rng(1), (3, 5))
+    g2 = ftrans.grad(lambda x: jnp.sum(jnp.sort(x, axis=1, descending=True)[:, 0]))(x2)
+    np.testing.assert_array_equal(g2, np.eye(5)[np.argmax(x2, axis=1)])
+
+
+def test_median_of_an_even_length_array_splits_the_gradient_between_the_middle_two():
+    x = np.array([4.0, -1.0, 3.0, 0.5, 9.0, 2.0])  # middle two: 2.0 and 3.0
+    g = ftrans.grad(jnp.median)(x)
+    np.testing.assert_array_equal(g, [0.0, 0.0, 0.5, 0.0, 0.0, 0.5])
+    g_odd = ftrans.grad(jnp.median)(x[:5])  # middle: 3.0
+    np.testing.assert_array_equal(g_odd, [0.0, 0.0, 1.0, 0.0, 0.0])
+    g_q = ftrans.grad(lambda x: jnp.quantile(x, 0.5))(x)
+    np.testing.assert_allclose(g_q, g, atol=1e-15)
+
+
+def test_sort_derivative_permutes_the_tangent():
+    x = np.array([3.0, 1.0, 2.0])
+    t = np.array([10.0, 20.0, 30.0])
+    y, y_dot = ftrans.jvp(jnp.sort, (x,), (t,))
+    np.testing.assert_array_equal(y, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(y_dot, [20.0, 30.0, 10.0])
+    # argsort and searchsorted are integer valued: no gradient flows through them
+    g = ftrans.grad(lambda x: jnp.sum(x * jnp.argsort(x)))(x)
+    np.testing.assert_array_equal(g, np.argsort(x))
+    g = ftrans.grad(lambda x: jnp.sum(x * jnp.searchsorted(jnp.sort(x), x)))(x)
+    np.testing.assert_array_equal(g, np.searchsorted(np.sort(x), x))
+
+
+def test_sort_methods_on_traced_arrays():
+    x = distinct(np.random.default_rng(4), (3, 4))
+    a = np.sort(x[0])
+
+    def f(x):  # x.sort() returns a sorted copy, as in JAX (numpy's sorts in place)
+        return x.sort(0), x.argsort(), x[0].sort().searchsorted(x[1], side="right")
+
+    closed = ftrans.make_jaxpr(f)(x)
+    got = ftrans.eval_jaxpr(closed.jaxpr, closed.consts, x)
+    for g, w in zip(got, (np.sort(x, 0), np.argsort(x), np.searchsorted(a, x[1], "right"))):
+        np.testing.assert_array_equal(g, w)
+    w = np.arange(12.0).reshape(3, 4)
+    g = ftrans.grad(lambda x: jnp.sum(x.sort(0) * w))(x)
+    np.testing.assert_array_equal(np.take_along_axis(g, np.argsort(x, 0), 0), w)
+
+
+def test_median_and_quantile_work_under_jit_like_tracing():
+    x = distinct(np.random.default_rng(3), (4, 6))
+    closed = ftrans.make_jaxpr(lambda x: (jnp.median(x, axis=0),
+                                          jnp.quantile(x, [0.1, 0.9], axis=1)))(x)
+    assert "argsort" in str(closed)
+    med, q = ftrans.eval_jaxpr(closed.jaxpr, closed.consts, x)
+    np.testing.assert_allclose(med, np.median(x, axis=0), rtol=1e-14)
+    np.testing.assert_allclose(q, np.quantile(x, [0.1, 0.9], axis=1), rtol=1e-14)
+
+
+def test_quantile_needs_a_concrete_q():
+    x = np.arange(5.0)
+    for fn in (lambda x, q: jnp.quantile(x, q), lambda x, q: jnp.percentile(x, q)):
+        with pytest.raises(TypeError, match="q must be concrete.*f64"):
+            ftrans.make_jaxpr(fn)(x, 0.5)
+        with pytest.raises(TypeError, match="q must be concrete"):
+            ftrans.grad(fn, argnums=1)(x, 0.5)
+    with pytest.raises(TypeError, match="q must be concrete"):
+        ftrans.make_jaxpr(lambda x, q: jnp.quantile(x, [q, 0.5]))(x, 0.5)
+
+
+def test_sorting_errors_are_clear():
+    with pytest.raises(ValueError, match="Quantiles must be in the range"):
+        jnp.quantile(np.ones(3), 1.5)
+    with pytest.raises(ValueError, match="Percentiles must be in the range"):
+        jnp.percentile(np.ones(3), -1)
+    with pytest.raises(ValueError, match="method 'hazen' is not supported"):
+        jnp.quantile(np.ones(3), 0.5, method="hazen")
+    with pytest.raises(ValueError, match="empty axis"):
+        jnp.quantile(np.ones((0, 2)), 0.5, axis=0)
+    with pytest.raises(ValueError, match="1-D"):
+        jnp.searchsorted(np.ones((2, 2)), 1.0)
+    with pytest.raises(ValueError, match="side"):
+        jnp.searchsorted(np.ones(2), 1.0, side="middle")
+    with pytest.raises(np.exceptions.AxisError):
+        jnp.sort(np.ones((2, 3)), axis=2)
+    with pytest.raises(TypeError, match="real numbers"):
+        jnp.median(np.ones(3, complex))
+    with pytest.raises(TypeError, match="argsort: index_dtype int8 cannot hold"):
+        ftrans.lax.argsort(np.ones(300), 0, index_dtype=np.int8)
+    with pytest.raises(TypeError, match=r"searchsorted: the sorted array must be 1-D, "
+                                        r"got f64\[2,2\]"):
+        ftrans.lax.searchsorted(np.ones((2, 2)), np.ones(3))
 
 
 def test_gradient_of_where_has_no_nans_from_the_unselected_branch():

@@ -4,7 +4,8 @@ Functions promote and broadcast their arguments explicitly, then bind
 primitives. Outside any transformation they run eagerly and return
 ``numpy.ndarray``. The modules: ``_ufuncs`` (elementwise functions and the
 promotion every function applies), ``_reductions``, ``_shape``,
-``_creation``, ``_indexing`` (``x[idx]``, ``x.at[idx]``), ``_linalg_ops``
+``_creation``, ``_sorting`` (``sort``, ``median``, ``quantile``, ...),
+``_indexing`` (``x[idx]``, ``x.at[idx]``), ``_linalg_ops``
 (``dot``, ``matmul``, ``einsum``, ...), ``linalg``, and ``_methods``, which
 attaches the operators and array methods to traced arrays.
 """
@@ -17,6 +18,7 @@ from numpy import (bool_, complex64, complex128, complexfloating, dtype, e, eule
 
 from ftrans.numpy._ufuncs import *  # noqa: F401,F403
 from ftrans.numpy._reductions import *  # noqa: F401,F403
+from ftrans.numpy._sorting import *  # noqa: F401,F403
 from ftrans.numpy._shape import *  # noqa: F401,F403
 from ftrans.numpy._creation import *  # noqa: F401,F403
 from ftrans.numpy._indexing import *  # noqa: F401,F403

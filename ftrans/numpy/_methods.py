@@ -1,6 +1,7 @@
 """Operators and array methods on ``Tracer``: ``x + y``, ``x @ y``, ``x[i]``,
 ``x.sum()``, ``x.T``, ``x.at[i].set(v)``, ... — each defers to the
-ftrans.numpy function of the same meaning."""
+ftrans.numpy function of the same meaning. ``x.sort()`` returns a sorted
+copy, as in JAX (numpy sorts in place)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ Tracer.imag = property(lambda self: jnp.imag(self))
 for _name in ("sum", "mean", "prod", "max", "min", "argmax", "argmin", "var",
               "std", "cumsum", "cumprod", "ravel", "squeeze", "swapaxes", "clip",
               "dot", "conj", "conjugate", "round", "any", "all", "repeat",
-              "diagonal", "trace", "ptp", "nonzero", "take", "flatten"):
+              "diagonal", "trace", "ptp", "nonzero", "take", "flatten", "argsort",
+              "searchsorted", "sort"):
     def _method(self, *args, _name=_name, **kwargs):
         return getattr(jnp, "ravel" if _name == "flatten" else _name)(self, *args, **kwargs)
     _method.__name__ = _name

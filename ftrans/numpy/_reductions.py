@@ -24,7 +24,7 @@ __all__ = [
     "sum", "prod", "product", "mean", "max", "min", "amax", "amin", "argmax",
     "argmin", "var", "std", "ptp", "average", "any", "all", "count_nonzero",
     "cumsum", "cumprod", "cumulative_sum", "nansum", "nanmean", "nanmax",
-    "nanmin", "nanprod", "nanvar", "nanstd", "median",
+    "nanmin", "nanprod", "nanvar", "nanstd",
 ]
 
 def _normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
@@ -440,18 +440,3 @@ def nanstd(a, axis=None, ddof=0, keepdims: bool = False):
     """
     return sqrt(nanvar(a, axis, ddof, keepdims))
 
-
-def median(a, axis=None, keepdims: bool = False):
-    """The median over ``axis``, as ``numpy.median``. Concrete arrays only:
-    ftrans has no sort primitive, so traced arrays raise ``NotImplementedError``.
-
-    >>> import ftrans.numpy as jnp
-    >>> jnp.median([3.0, 1.0, 2.0])
-    array(2.)
-    """
-    if type(a) is Tracer:
-        raise NotImplementedError(
-            f"median of a traced array ({a.aval.str_short()}) is not supported: "
-            "ftrans has no sort primitive. Use jnp.mean, or compute the median "
-            "outside the transformed function.")
-    return np.asarray(np.median(np.asarray(a), axis=axis, keepdims=keepdims))

@@ -80,9 +80,10 @@ def booleans(rng, shape):
 
 
 def _gather_rows():
-    from tests.prim_table import elementwise, linalg, reductions, shape  # noqa: F401
+    from tests.prim_table import (elementwise, linalg, reductions, shape,  # noqa: F401
+                                  sorting)
     rows = []
-    for module in (elementwise, reductions, shape, linalg):
+    for module in (elementwise, reductions, shape, sorting, linalg):
         rows.extend(module.CASES)
     try:
         from tests.prim_table import control

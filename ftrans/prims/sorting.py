@@ -1,0 +1,109 @@
+"""Sorting: the permutation that sorts an array, and where values would go in
+a sorted one.
+
+Both primitives return integers, so their tangent is zero. Everything else
+about sorting is built on them in ``ftrans.numpy``: ``sort`` gathers the
+operand with ``argsort``'s permutation, so its derivative is the same
+permutation of the tangent (as in JAX), and ``median``/``quantile`` gather
+the sorted array at static positions and interpolate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftrans.core import Primitive, ShapedArray
+from ftrans.prims._families import def_zero_jvp
+from ftrans.prims.reductions import _axis
+
+__all__ = ["argsort", "searchsorted"]
+
+
+def _check_index_dtype(name, index_dtype, n: int) -> None:
+    dtype = np.dtype(index_dtype)
+    if dtype.kind not in "iu":
+        raise TypeError(f"{name}: index_dtype must be an integer dtype, got {dtype}")
+    if n > np.iinfo(dtype).max:
+        raise TypeError(f"{name}: index_dtype {dtype} cannot hold the index {n}; "
+                        "use np.int64")
+
+
+# --- argsort -------------------------------------------------------------------------
+
+argsort_p = Primitive("argsort")
+
+
+def argsort(x, axis: int, descending: bool = False, index_dtype=np.int64):
+    """The permutation that stably sorts ``x`` along ``axis``: ties keep their
+    original order, ascending or (with ``descending``) descending. NaNs sort
+    last ascending, first descending.
+
+    >>> argsort(np.array([3., 1., 2., 1.]), 0), argsort(np.array([3., 1., 2., 1.]), 0, True)
+    (array([1, 3, 2, 0]), array([0, 2, 1, 3]))
+    """
+    return argsort_p.bind(x, axis=_axis(x, axis, "argsort"), descending=bool(descending),
+                          index_dtype=np.dtype(index_dtype))
+
+
+@argsort_p.def_impl
+def _argsort_impl(x, axis, descending, index_dtype):
+    x = np.asarray(x)
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable").astype(index_dtype)
+    # A stable ascending sort of the reversed operand lists tied entries last
+    # first; reversing that order gives descending values with ties in their
+    # original order, once positions in the reversed operand are mapped back.
+    perm = np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+    return (x.shape[axis] - 1 - perm).astype(index_dtype)
+
+
+@argsort_p.def_abstract_eval
+def _argsort_abstract_eval(x, axis, descending, index_dtype):
+    if not 0 <= axis < x.ndim:
+        raise ValueError(f"argsort: axis {axis} is out of bounds for {x.str_short()}")
+    _check_index_dtype("argsort", index_dtype, max(x.shape[axis] - 1, 0))
+    return ShapedArray(x.shape, index_dtype)
+
+
+def_zero_jvp(argsort_p)
+
+
+# --- searchsorted ----------------------------------------------------------------------
+
+searchsorted_p = Primitive("searchsorted")
+
+
+def searchsorted(sorted_arr, values, side: str = "left", index_dtype=np.int64):
+    """For each of ``values``, the index in the ascending 1-D ``sorted_arr``
+    where it would be inserted to keep it sorted: before equal entries
+    (``side="left"``) or after them (``"right"``), as ``np.searchsorted``.
+
+    >>> searchsorted(np.array([1., 2., 2., 3.]), np.array([2., 0., 9.]))
+    array([1, 0, 4])
+    >>> searchsorted(np.array([1., 2., 2., 3.]), np.array(2.), side="right")
+    array(3)
+    """
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    return searchsorted_p.bind(sorted_arr, values, side=side,
+                               index_dtype=np.dtype(index_dtype))
+
+
+searchsorted_p.def_impl(lambda sorted_arr, values, side, index_dtype: np.asarray(
+    np.searchsorted(sorted_arr, values, side=side)).astype(index_dtype))
+
+
+@searchsorted_p.def_abstract_eval
+def _searchsorted_abstract_eval(sorted_arr, values, side, index_dtype):
+    if sorted_arr.ndim != 1:
+        raise TypeError(f"searchsorted: the sorted array must be 1-D, got "
+                        f"{sorted_arr.str_short()}")
+    if sorted_arr.dtype != values.dtype:
+        raise TypeError(f"searchsorted: operands must have the same dtype, got "
+                        f"{sorted_arr.str_short()} and {values.str_short()}; promote "
+                        "first (ftrans.numpy does this for you)")
+    _check_index_dtype("searchsorted", index_dtype, sorted_arr.shape[0])
+    return ShapedArray(values.shape, index_dtype)
+
+
+def_zero_jvp(searchsorted_p)
