@@ -1,15 +1,15 @@
 """``eval_jaxpr``: run a jaxpr. The hot path of every transformed function.
 
 On numpy arrays each equation calls its primitive's ``impl`` directly. When an
-argument or constant is a tracer of an enclosing trace, each equation is
-``bind``-ed instead, which inlines the jaxpr into that trace: this is how
-transformations nest.
+argument or constant is a tracer of an enclosing trace, every equation is
+staged into that trace instead (those on constants too, so that the inlined
+jaxpr reads as the original): this is how transformations nest.
 """
 
 from __future__ import annotations
 
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
-from ftrans.tracing import Tracer
+from ftrans.tracing import Trace, innermost_trace
 
 
 def eval_jaxpr(jaxpr: Jaxpr, consts, *args) -> list:
@@ -26,18 +26,18 @@ def eval_jaxpr(jaxpr: Jaxpr, consts, *args) -> list:
                         f"{len(args)}")
     env = dict(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
-    return _run(jaxpr, env, traced=any(type(x) is Tracer for x in env.values()))
+    return _run(jaxpr, env, innermost_trace(env.values()))
 
 
-def _run(jaxpr: Jaxpr, env: dict, traced: bool, skip_known: bool = False) -> list:
-    """The equation loop: ``bind`` when values may be tracers, else ``impl``."""
+def _run(jaxpr: Jaxpr, env: dict, trace: Trace | None, skip_known: bool = False) -> list:
+    """The equation loop: stage into ``trace``, or run ``impl`` without one."""
     for eqn in jaxpr.eqns:
         if skip_known and all(v in env for v in eqn.outputs):
             continue
         prim = eqn.primitive
         ins = [env[v] if type(v) is Var else v.val for v in eqn.inputs]
-        if traced:
-            out = prim.bind(*ins, **eqn.params)
+        if trace is not None:
+            out = trace.process(prim, ins, eqn.params)
         else:
             out = prim.impl(*ins, **eqn.params)
         if prim.multiple_results:
@@ -58,4 +58,4 @@ def eval_jaxpr_seeded(jaxpr: Jaxpr, consts, args, seeds: dict) -> list:
     env = dict(seeds)
     env.update(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
-    return _run(jaxpr, env, traced=False, skip_known=True)
+    return _run(jaxpr, env, None, skip_known=True)

@@ -223,15 +223,21 @@ def bind(prim, args, params):
     return _arr(out)
 
 
+def innermost_trace(values) -> Trace | None:
+    """The live trace of highest level among the tracers in ``values``."""
+    trace = None
+    for a in values:
+        if type(a) is Tracer and a._trace.alive and (trace is None
+                                                     or a._trace.level > trace.level):
+            trace = a._trace
+    return trace
+
+
 def bind_beside(like, prim, args, params):
     """Bind ``prim`` in the innermost trace among the tracers in ``like``, even
     when ``args`` are all constants: a small constant is then staged (e.g. a
     ``broadcast_in_dim`` of a scalar) instead of folded into a large one."""
-    trace = None
-    for a in like:
-        if type(a) is Tracer and a._trace.alive and (trace is None
-                                                     or a._trace.level > trace.level):
-            trace = a._trace
+    trace = innermost_trace(like)
     if trace is None:
         return bind(prim, args, params)
     return trace.process(prim, args, params)
