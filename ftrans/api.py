@@ -22,6 +22,7 @@ from ftrans.transforms.jvp import jvp_jaxpr
 from ftrans.transforms.partial_eval import partial_eval_jaxpr
 from ftrans.transforms.transpose import transpose_jaxpr
 from ftrans.tree_util import tree_flatten, tree_unflatten
+from ftrans.typing import PyTree
 
 __all__ = ["make_jaxpr", "grad", "value_and_grad", "jvp", "vjp", "linearize",
            "linear_transpose", "jacfwd", "jacrev", "jacobian", "hessian"]
@@ -150,7 +151,8 @@ def _check_tangents(name, primals_flat, tangents, in_tree):
     return out
 
 
-def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
+        has_aux: bool = False) -> tuple[PyTree, ...]:
     """Forward-mode derivative: ``(fun(*primals), J @ tangents)``.
 
     >>> import ftrans, ftrans.numpy as jnp
@@ -213,7 +215,7 @@ class _Linearized:
         return eval_closed(self.linear, *self.residuals, *tangents_flat)
 
 
-def linearize(fun: Callable, *primals):
+def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable[..., PyTree]]:
     """``(fun(*primals), f_jvp)`` with ``f_jvp(*tangents)`` the linear map.
 
     >>> import ftrans, ftrans.numpy as jnp
@@ -237,7 +239,7 @@ def linearize(fun: Callable, *primals):
 
 # --- reverse mode: linearize + transpose --------------------------------------------
 
-def vjp(fun: Callable, *primals, has_aux: bool = False):
+def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple[PyTree, ...]:
     """``(fun(*primals), vjp_fn)`` with ``vjp_fn(ct)`` the cotangents of the primals.
 
     >>> import ftrans, ftrans.numpy as jnp

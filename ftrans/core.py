@@ -9,9 +9,10 @@ global rule tables. See DESIGN.md §2-3.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from ftrans.dtypes import short_name
 
@@ -25,7 +26,7 @@ class ShapedArray:
 
     __slots__ = ("shape", "dtype")
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape: Sequence[int], dtype: npt.DTypeLike):
         self.shape = shape if type(shape) is tuple else tuple(int(d) for d in shape)
         self.dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
 
@@ -37,7 +38,8 @@ class ShapedArray:
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
 
-    def update(self, shape=None, dtype=None) -> "ShapedArray":
+    def update(self, shape: Sequence[int] | None = None,
+               dtype: npt.DTypeLike | None = None) -> ShapedArray:
         return ShapedArray(self.shape if shape is None else shape,
                            self.dtype if dtype is None else dtype)
 

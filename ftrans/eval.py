@@ -8,11 +8,14 @@ jaxpr reads as the original): this is how transformations nest.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
 from ftrans.tracing import Trace, innermost_trace
+from ftrans.typing import Array, ArrayLike
 
 
-def eval_jaxpr(jaxpr: Jaxpr, consts, *args) -> list:
+def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[ArrayLike], *args: ArrayLike) -> list[Array]:
     """Evaluate ``jaxpr`` on ``consts`` and ``args``; returns the list of outputs.
 
     >>> import numpy as np, ftrans, ftrans.numpy as jnp

@@ -19,6 +19,7 @@ import ftrans.numpy as jnp
 from ftrans import lax
 from ftrans.numpy._reductions import _reduction_axes
 from ftrans.numpy._ufuncs import _dtype, _shape, promote
+from ftrans.typing import Array, ArrayLike, Axis, DTypeLike
 
 __all__ = [
     "relu", "relu6", "sigmoid", "log_sigmoid", "softplus", "soft_sign", "silu",
@@ -32,7 +33,7 @@ def _float(x):
     return jnp.asarray(x)
 
 
-def relu(x):
+def relu(x: ArrayLike) -> Array:
     """``max(x, 0)``; its derivative at 0 is 0, as in JAX.
 
     >>> import numpy as np, ftrans, ftrans.nn as nn
@@ -43,7 +44,7 @@ def relu(x):
     return jnp.where(jnp.greater(x, 0), x, 0.0)
 
 
-def relu6(x):
+def relu6(x: ArrayLike) -> Array:
     """``min(max(x, 0), 6)``, with zero derivative at both kinks.
 
     >>> import numpy as np, ftrans.nn as nn
@@ -55,7 +56,7 @@ def relu6(x):
     return jnp.where(inside, x, jnp.where(jnp.greater_equal(x, 6), 6.0, 0.0))
 
 
-def sigmoid(x):
+def sigmoid(x: ArrayLike) -> Array:
     """The logistic function ``1 / (1 + exp(-x))``.
 
     >>> import ftrans.nn as nn
@@ -65,7 +66,7 @@ def sigmoid(x):
     return lax.logistic(_float(x))
 
 
-def softplus(x):
+def softplus(x: ArrayLike) -> Array:
     """``log(1 + exp(x))``, computed as ``logaddexp(x, 0)`` (no overflow).
 
     >>> import ftrans.nn as nn
@@ -75,7 +76,7 @@ def softplus(x):
     return jnp.logaddexp(_float(x), 0.0)
 
 
-def log_sigmoid(x):
+def log_sigmoid(x: ArrayLike) -> Array:
     """``log(sigmoid(x)) = -softplus(-x)``.
 
     >>> import ftrans.nn as nn
@@ -85,7 +86,7 @@ def log_sigmoid(x):
     return jnp.negative(softplus(jnp.negative(_float(x))))
 
 
-def soft_sign(x):
+def soft_sign(x: ArrayLike) -> Array:
     """``x / (1 + |x|)``.
 
     >>> import ftrans.nn as nn
@@ -96,7 +97,7 @@ def soft_sign(x):
     return jnp.divide(x, jnp.add(jnp.abs(x), 1.0))
 
 
-def silu(x):
+def silu(x: ArrayLike) -> Array:
     """``x * sigmoid(x)`` (also called swish).
 
     >>> import ftrans.nn as nn
@@ -110,7 +111,7 @@ def silu(x):
 swish = silu
 
 
-def gelu(x, approximate: bool = True):
+def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     """The Gaussian error linear unit; the tanh approximation by default, as
     ``jax.nn.gelu``, or ``x * Phi(x)`` exactly with ``approximate=False``.
 
@@ -127,7 +128,7 @@ def gelu(x, approximate: bool = True):
     return jnp.multiply(jnp.multiply(0.5, x), phi)
 
 
-def elu(x, alpha=1.0):
+def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
 
     >>> import numpy as np, ftrans.nn as nn
@@ -140,7 +141,7 @@ def elu(x, alpha=1.0):
     return jnp.where(positive, x, jnp.multiply(alpha, jnp.expm1(safe)))
 
 
-def celu(x, alpha=1.0):
+def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     """``max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))``.
 
     >>> import ftrans.nn as nn
@@ -157,7 +158,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(x):
+def selu(x: ArrayLike) -> Array:
     """The scaled exponential linear unit, ``scale * elu(x, alpha)``.
 
     >>> import ftrans.nn as nn
@@ -167,7 +168,7 @@ def selu(x):
     return jnp.multiply(_SELU_SCALE, elu(x, _SELU_ALPHA))
 
 
-def leaky_relu(x, negative_slope=1e-2):
+def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 1e-2) -> Array:
     """``x`` for ``x >= 0``, ``negative_slope * x`` otherwise.
 
     >>> import numpy as np, ftrans.nn as nn
@@ -178,7 +179,7 @@ def leaky_relu(x, negative_slope=1e-2):
     return jnp.where(jnp.greater_equal(x, 0), x, jnp.multiply(negative_slope, x))
 
 
-def hard_tanh(x):
+def hard_tanh(x: ArrayLike) -> Array:
     """``x`` clipped to ``[-1, 1]``.
 
     >>> import numpy as np, ftrans.nn as nn
@@ -189,7 +190,7 @@ def hard_tanh(x):
     return jnp.clip(x, -1.0, 1.0)
 
 
-def tanh(x):
+def tanh(x: ArrayLike) -> Array:
     """The hyperbolic tangent.
 
     >>> import ftrans.nn as nn
@@ -210,7 +211,9 @@ def _shifted(x, axes):
     return jnp.subtract(x, m_b), m
 
 
-def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = False):
+def logsumexp(a: ArrayLike, axis: Axis = None, b: ArrayLike | None = None,
+              keepdims: bool = False,
+              return_sign: bool = False) -> Array | tuple[Array, Array]:
     """``log(sum(exp(a)))`` over ``axis``, computed stably (optionally
     ``log(sum(b * exp(a)))``).
 
@@ -255,7 +258,7 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
     return out
 
 
-def softmax(x, axis=-1, where=None):
+def softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
     """``exp(x) / sum(exp(x))`` over ``axis``, computed stably.
 
     >>> import numpy as np, ftrans.nn as nn
@@ -274,7 +277,7 @@ def softmax(x, axis=-1, where=None):
     return jnp.divide(e, total)
 
 
-def log_softmax(x, axis=-1, where=None):
+def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
     """``x - logsumexp(x)`` over ``axis``, computed stably.
 
     >>> import numpy as np, ftrans.nn as nn
@@ -295,7 +298,8 @@ def log_softmax(x, axis=-1, where=None):
     return out
 
 
-def one_hot(x, num_classes: int, *, dtype=np.float64, axis=-1):
+def one_hot(x: ArrayLike, num_classes: int, *, dtype: DTypeLike = np.float64,
+            axis: int = -1) -> Array:
     """One-hot encoding of integer ``x``: a new axis of length ``num_classes``
     (out-of-range values give all zeros).
 
@@ -316,7 +320,8 @@ def one_hot(x, num_classes: int, *, dtype=np.float64, axis=-1):
     return jnp.asarray(jnp.equal(expanded, classes), dtype)
 
 
-def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5):
+def standardize(x: ArrayLike, axis: Axis = -1, mean: ArrayLike | None = None,
+                variance: ArrayLike | None = None, epsilon: ArrayLike = 1e-5) -> Array:
     """``(x - mean) / sqrt(variance + epsilon)`` over ``axis``.
 
     >>> import numpy as np, ftrans.nn as nn

@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ftrans.tree_util import tree_flatten, tree_map, tree_unflatten
+from ftrans.typing import PyTree
 
 __all__ = ["check_grads", "check_jvp", "check_vjp", "numerical_jvp"]
 
@@ -46,7 +47,8 @@ def _sub(a, b):
     return tree_map(lambda x, y: np.asarray(x, float) - np.asarray(y, float), a, b)
 
 
-def numerical_jvp(f: Callable, args: Sequence, tangents: Sequence, eps: float = 1e-6):
+def numerical_jvp(f: Callable, args: Sequence, tangents: Sequence,
+                  eps: float = 1e-6) -> PyTree:
     """Central difference ``(f(x + eps v) - f(x - eps v)) / (2 eps)``.
 
     >>> import numpy as np
@@ -71,7 +73,8 @@ def _assert_close(name, got, want, atol, rtol, what):
                                  f"  AD:        {a}\n  numerical: {b}")
 
 
-def check_jvp(f, args, atol=1e-5, rtol=1e-5, eps=1e-6, rng=None):
+def check_jvp(f: Callable, args: Sequence, atol: float = 1e-5, rtol: float = 1e-5,
+              eps: float = 1e-6, rng: np.random.Generator | None = None) -> None:
     """Compare ``ftrans.jvp`` with central differences in a random direction.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -85,7 +88,8 @@ def check_jvp(f, args, atol=1e-5, rtol=1e-5, eps=1e-6, rng=None):
                   "J v (forward mode)")
 
 
-def check_vjp(f, args, atol=1e-5, rtol=1e-5, eps=1e-6, rng=None):
+def check_vjp(f: Callable, args: Sequence, atol: float = 1e-5, rtol: float = 1e-5,
+              eps: float = 1e-6, rng: np.random.Generator | None = None) -> None:
     """Check ``<u, J v> == <J^T u, v>`` with ``J v`` by central differences.
 
     >>> import numpy as np, ftrans.numpy as jnp

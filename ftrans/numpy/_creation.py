@@ -16,6 +16,7 @@ from ftrans.dtypes import default_float
 from ftrans.numpy._ufuncs import (_dtype, _shape, add, asarray, broadcast_to_shape,
                                   multiply, power, subtract, true_divide)
 from ftrans.tracing import Tracer
+from ftrans.typing import Array, ArrayLike, DTypeLike, Shape
 
 __all__ = [
     "array", "copy", "zeros", "ones", "full", "empty", "zeros_like",
@@ -25,7 +26,8 @@ __all__ = [
 ]
 
 
-def array(object, dtype=None, copy: bool = True, ndmin: int = 0):
+def array(object: ArrayLike, dtype: DTypeLike | None = None, copy: bool = True,
+          ndmin: int = 0) -> Array:
     """An array from ``object`` (a list of traced values is stacked).
 
     >>> import ftrans.numpy as jnp
@@ -41,7 +43,7 @@ def array(object, dtype=None, copy: bool = True, ndmin: int = 0):
     return out
 
 
-def copy(a):
+def copy(a: ArrayLike) -> Array:
     """A copy of ``a`` (traced arrays are immutable, so they are returned as is).
 
     >>> import ftrans.numpy as jnp
@@ -51,7 +53,7 @@ def copy(a):
     return array(a, copy=True)
 
 
-def ascontiguousarray(a, dtype=None):
+def ascontiguousarray(a: ArrayLike, dtype: DTypeLike | None = None) -> Array:
     """``asarray(a, dtype)`` (all arrays are contiguous here).
 
     >>> import ftrans.numpy as jnp
@@ -72,7 +74,7 @@ def _static_shape(shape, name) -> tuple:
     return tuple(out)
 
 
-def zeros(shape, dtype=None):
+def zeros(shape: int | Shape, dtype: DTypeLike | None = None) -> Array:
     """An array of zeros (float64 by default).
 
     >>> import ftrans.numpy as jnp
@@ -82,7 +84,7 @@ def zeros(shape, dtype=None):
     return np.zeros(_static_shape(shape, "zeros"), dtype=dtype or default_float)
 
 
-def ones(shape, dtype=None):
+def ones(shape: int | Shape, dtype: DTypeLike | None = None) -> Array:
     """An array of ones (float64 by default).
 
     >>> import ftrans.numpy as jnp
@@ -95,7 +97,7 @@ def ones(shape, dtype=None):
 empty = zeros
 
 
-def full(shape, fill_value, dtype=None):
+def full(shape: int | Shape, fill_value: ArrayLike, dtype: DTypeLike | None = None) -> Array:
     """An array of ``shape`` filled with ``fill_value`` (which may be traced,
     or an array that broadcasts to ``shape``).
 
@@ -113,7 +115,8 @@ def _like_shape(a, shape):
     return tuple(_shape(a)) if shape is None else _static_shape(shape, "*_like")
 
 
-def zeros_like(a, dtype=None, shape=None):
+def zeros_like(a: ArrayLike, dtype: DTypeLike | None = None,
+               shape: int | Shape | None = None) -> Array:
     """Zeros with the shape and dtype of ``a``.
 
     >>> import ftrans.numpy as jnp
@@ -123,7 +126,8 @@ def zeros_like(a, dtype=None, shape=None):
     return np.zeros(_like_shape(a, shape), dtype=dtype or _dtype(a))
 
 
-def ones_like(a, dtype=None, shape=None):
+def ones_like(a: ArrayLike, dtype: DTypeLike | None = None,
+              shape: int | Shape | None = None) -> Array:
     """Ones with the shape and dtype of ``a``.
 
     >>> import ftrans.numpy as jnp
@@ -136,7 +140,8 @@ def ones_like(a, dtype=None, shape=None):
 empty_like = zeros_like
 
 
-def full_like(a, fill_value, dtype=None, shape=None):
+def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DTypeLike | None = None,
+              shape: int | Shape | None = None) -> Array:
     """``fill_value`` with the shape and dtype of ``a``.
 
     >>> import ftrans.numpy as jnp
@@ -150,7 +155,8 @@ def _concrete(x, what):
     return x.concrete_value(what) if type(x) is Tracer else x
 
 
-def arange(start, stop=None, step=None, dtype=None):
+def arange(start: ArrayLike, stop: ArrayLike | None = None, step: ArrayLike | None = None,
+           dtype: DTypeLike | None = None) -> Array:
     """Evenly spaced values in ``[start, stop)``, as ``numpy.arange``. The
     bounds must be concrete.
 
@@ -163,8 +169,9 @@ def arange(start, stop=None, step=None, dtype=None):
     return np.arange(*args, dtype=dtype)
 
 
-def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False,
-             dtype=None, axis: int = 0):
+def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
+             retstep: bool = False, dtype: DTypeLike | None = None,
+             axis: int = 0) -> Array | tuple[Array, Array]:
     """``num`` evenly spaced values from ``start`` to ``stop``; the ends may be
     traced (and differentiated).
 
@@ -199,8 +206,8 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
     return (out, step) if retstep else out
 
 
-def logspace(start, stop, num: int = 50, endpoint: bool = True, base=10.0, dtype=None,
-             axis: int = 0):
+def logspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
+             base: ArrayLike = 10.0, dtype: DTypeLike | None = None, axis: int = 0) -> Array:
     """``base ** linspace(start, stop, num)``.
 
     >>> import ftrans.numpy as jnp
@@ -213,8 +220,8 @@ def logspace(start, stop, num: int = 50, endpoint: bool = True, base=10.0, dtype
     return out if dtype is None else asarray(out, dtype)
 
 
-def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
-              axis: int = 0):
+def geomspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
+              dtype: DTypeLike | None = None, axis: int = 0) -> Array:
     """A geometric progression from ``start`` to ``stop`` (concrete ends).
 
     >>> import ftrans.numpy as jnp
@@ -226,7 +233,7 @@ def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
     return np.geomspace(start, stop, num, endpoint, dtype, axis)
 
 
-def eye(N: int, M: int | None = None, k: int = 0, dtype=None):
+def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike | None = None) -> Array:
     """A 2-D array with ones on diagonal ``k``.
 
     >>> import ftrans.numpy as jnp
@@ -237,7 +244,7 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype=None):
     return np.eye(N, M, k, dtype=dtype or default_float)
 
 
-def identity(n: int, dtype=None):
+def identity(n: int, dtype: DTypeLike | None = None) -> Array:
     """The ``n x n`` identity matrix.
 
     >>> import ftrans.numpy as jnp
@@ -248,7 +255,7 @@ def identity(n: int, dtype=None):
     return np.identity(n, dtype=dtype or default_float)
 
 
-def tri(N: int, M: int | None = None, k: int = 0, dtype=None):
+def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike | None = None) -> Array:
     """Ones at and below diagonal ``k``, zeros above.
 
     >>> import ftrans.numpy as jnp
@@ -259,7 +266,8 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype=None):
     return np.tri(N, M, k, dtype=dtype or default_float)
 
 
-def meshgrid(*xi, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> list:
+def meshgrid(*xi: ArrayLike, copy: bool = True, sparse: bool = False,
+             indexing: str = "xy") -> list[Array]:
     """Coordinate arrays from 1-D coordinate vectors, as ``numpy.meshgrid``.
 
     >>> import ftrans.numpy as jnp
@@ -286,7 +294,8 @@ def meshgrid(*xi, copy: bool = True, sparse: bool = False, indexing: str = "xy")
     return out
 
 
-def indices(dimensions, dtype=int, sparse: bool = False):
+def indices(dimensions: Shape, dtype: DTypeLike = int,
+            sparse: bool = False) -> Array | tuple[Array, ...]:
     """Arrays of the indices of a grid (concrete), as ``numpy.indices``.
 
     >>> import ftrans.numpy as jnp
@@ -297,7 +306,7 @@ def indices(dimensions, dtype=int, sparse: bool = False):
     return np.indices(dimensions, dtype, sparse)
 
 
-def diag_indices(n: int, ndim: int = 2):
+def diag_indices(n: int, ndim: int = 2) -> tuple[Array, ...]:
     """The indices of the main diagonal of an ``n``-sized cube.
 
     >>> import ftrans.numpy as jnp
@@ -307,7 +316,7 @@ def diag_indices(n: int, ndim: int = 2):
     return np.diag_indices(n, ndim)
 
 
-def tril_indices(n: int, k: int = 0, m: int | None = None):
+def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple[Array, Array]:
     """The indices of the lower triangle of an ``n x m`` array.
 
     >>> import ftrans.numpy as jnp
@@ -317,7 +326,7 @@ def tril_indices(n: int, k: int = 0, m: int | None = None):
     return np.tril_indices(n, k, m)
 
 
-def triu_indices(n: int, k: int = 0, m: int | None = None):
+def triu_indices(n: int, k: int = 0, m: int | None = None) -> tuple[Array, Array]:
     """The indices of the upper triangle of an ``n x m`` array.
 
     >>> import ftrans.numpy as jnp

@@ -22,6 +22,7 @@ updates too, and ``add`` accumulates repeated indices.
 from __future__ import annotations
 
 import builtins
+from typing import Sequence
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from ftrans.numpy._ufuncs import (_dtype, _shape, add, asarray, broadcast_to_sha
                                   clip, floor_divide, less, logical_and, multiply,
                                   promote, remainder, true_divide, where)
 from ftrans.tracing import Tracer
+from ftrans.typing import Array, ArrayLike, Shape
 
 __all__ = [
     "take", "take_along_axis", "nonzero", "argwhere", "flatnonzero", "ix_",
@@ -483,7 +485,8 @@ def _update(x, idx, values, scatter_fn, mode):
 
 # --- take and friends ----------------------------------------------------------------------
 
-def take(a, indices, axis=None, mode=None, fill_value=None):
+def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, mode: str | None = None,
+         fill_value: ArrayLike | None = None) -> Array:
     """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened array if
     None), as ``numpy.take``. Concrete out-of-bounds indices raise with
     ``mode=None``/``"raise"``; traced ones are clamped (``"clip"``);
@@ -516,7 +519,8 @@ def take(a, indices, axis=None, mode=None, fill_value=None):
     return lax.gather(a, idx, ax)
 
 
-def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None,
+                    mode: str | None = None, fill_value: ArrayLike | None = None) -> Array:
     """Pick one element per position along ``axis``, as
     ``numpy.take_along_axis`` (e.g. with the output of ``argsort``/``argmax``).
 
@@ -553,7 +557,8 @@ def _concrete(a, what):
     return np.asarray(a)
 
 
-def nonzero(a, *, size=None, fill_value=None) -> tuple:
+def nonzero(a: ArrayLike, *, size: int | None = None,
+            fill_value: ArrayLike | None = None) -> tuple[np.ndarray, ...]:
     """The indices of the nonzero elements (concrete arrays only: the result's
     shape depends on the values).
 
@@ -569,7 +574,7 @@ def nonzero(a, *, size=None, fill_value=None) -> tuple:
     return out
 
 
-def argwhere(a) -> np.ndarray:
+def argwhere(a: ArrayLike) -> np.ndarray:
     """The indices of the nonzero elements, one row each (concrete only).
 
     >>> import ftrans.numpy as jnp
@@ -580,7 +585,7 @@ def argwhere(a) -> np.ndarray:
     return np.argwhere(_concrete(a, "jnp.argwhere (its output shape depends on values)"))
 
 
-def flatnonzero(a) -> np.ndarray:
+def flatnonzero(a: ArrayLike) -> np.ndarray:
     """The indices of the nonzero elements of the flattened array (concrete only).
 
     >>> import ftrans.numpy as jnp
@@ -591,7 +596,7 @@ def flatnonzero(a) -> np.ndarray:
                                        "on values)"))
 
 
-def compress(condition, a, axis=None):
+def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None) -> Array:
     """The slices of ``a`` along ``axis`` where the (concrete) ``condition`` holds.
 
     >>> import ftrans.numpy as jnp
@@ -602,7 +607,8 @@ def compress(condition, a, axis=None):
     return take(a, np.nonzero(cond)[0], axis=axis)
 
 
-def put(a, ind, v, mode=None, *, inplace=True):
+def put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, mode: str | None = None, *,
+        inplace: bool = True) -> Array:
     """Not in place: ``a.at[ind].set(v)`` on the flattened array, reshaped back.
     Call it with ``inplace=False``, as in JAX.
 
@@ -626,7 +632,7 @@ def put(a, ind, v, mode=None, *, inplace=True):
     return lax.reshape(out, _shape(a))
 
 
-def ix_(*args) -> tuple:
+def ix_(*args: ArrayLike) -> tuple[Array, ...]:
     """Open-mesh index arrays from 1-D sequences, as ``numpy.ix_``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -644,7 +650,7 @@ def ix_(*args) -> tuple:
     return tuple(out)
 
 
-def unravel_index(indices, shape) -> tuple:
+def unravel_index(indices: ArrayLike, shape: Shape) -> tuple[Array, ...]:
     """Flat indices as a tuple of coordinate arrays, as ``numpy.unravel_index``.
 
     >>> import ftrans.numpy as jnp
@@ -659,7 +665,8 @@ def unravel_index(indices, shape) -> tuple:
     return tuple(reversed(out))
 
 
-def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
+def ravel_multi_index(multi_index: Sequence[ArrayLike], dims: Shape, mode: str = "raise",
+                      order: str = "C") -> Array:
     """Coordinate arrays as flat indices, as ``numpy.ravel_multi_index``.
 
     >>> import ftrans.numpy as jnp

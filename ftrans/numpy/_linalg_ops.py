@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import string
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from ftrans.numpy._shape import diagonal, moveaxis, ravel, stack
 from ftrans.numpy._ufuncs import (_dtype, _shape, add, asarray, broadcast_to_shape,
                                   multiply, result_type, subtract, where)
 from ftrans.tracing import Tracer
+from ftrans.typing import Array, ArrayLike, DTypeLike
 
 __all__ = [
     "dot", "matmul", "vdot", "vecdot", "inner", "outer", "tensordot", "einsum",
@@ -45,7 +47,7 @@ def _check_core(name, a, ia, b, ib):
                          f"size {nb} (axis {ib} of the second)")
 
 
-def matmul(a, b):
+def matmul(a: ArrayLike, b: ArrayLike) -> Array:
     """The matrix product with numpy's broadcasting of batch axes and 1-D
     promotion, as ``numpy.matmul`` (the ``@`` operator).
 
@@ -75,7 +77,7 @@ def matmul(a, b):
     return _dot_general(a, b, ((k + 1,), (k,)), (range(k), range(k)))
 
 
-def dot(a, b):
+def dot(a: ArrayLike, b: ArrayLike) -> Array:
     """numpy's ``dot``: a scalar product, a matrix product, or a sum over the
     last axis of ``a`` and the second-to-last of ``b``.
 
@@ -92,7 +94,7 @@ def dot(a, b):
     return _dot_general(a, b, ((na - 1,), (ib,)))
 
 
-def vdot(a, b):
+def vdot(a: ArrayLike, b: ArrayLike) -> Array:
     """The dot product of the flattened arrays.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -102,7 +104,7 @@ def vdot(a, b):
     return dot(ravel(a), ravel(b))
 
 
-def vecdot(x1, x2, /, *, axis: int = -1):
+def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
     """The dot product along ``axis`` with broadcasting of the other axes.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -112,7 +114,7 @@ def vecdot(x1, x2, /, *, axis: int = -1):
     return sum(multiply(x1, x2), axis=axis)
 
 
-def inner(a, b):
+def inner(a: ArrayLike, b: ArrayLike) -> Array:
     """The sum over the last axes of ``a`` and ``b``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -127,7 +129,7 @@ def inner(a, b):
     return _dot_general(a, b, ((na - 1,), (nb - 1,)))
 
 
-def outer(a, b):
+def outer(a: ArrayLike, b: ArrayLike) -> Array:
     """``a[i] * b[j]`` of the flattened arrays.
 
     >>> import ftrans.numpy as jnp
@@ -139,7 +141,8 @@ def outer(a, b):
     return multiply(lax.reshape(a, (_shape(a)[0], 1)), lax.reshape(b, (1, _shape(b)[0])))
 
 
-def tensordot(a, b, axes=2):
+def tensordot(a: ArrayLike, b: ArrayLike,
+              axes: int | tuple[Sequence[int], Sequence[int]] = 2) -> Array:
     """Sum over the last ``axes`` axes of ``a`` and the first of ``b``, or over
     the axis lists ``axes = (a_axes, b_axes)``.
 
@@ -260,8 +263,8 @@ def _take_diagonals(x, t):
     return x, t
 
 
-def einsum(subscripts: str, *operands, optimize=None, precision=None,
-           preferred_element_type=None):
+def einsum(subscripts: str, *operands: ArrayLike, optimize: bool | str | None = None,
+           precision: Any = None, preferred_element_type: DTypeLike | None = None) -> Array:
     """Einstein summation, as ``numpy.einsum``: explicit (``"ij,jk->ik"``) and
     implicit (``"ij,jk"``) outputs, ``...`` broadcasting, and repeated labels
     for traces and diagonals (``"ii->i"``, ``"ii"``).
@@ -323,7 +326,8 @@ def einsum(subscripts: str, *operands, optimize=None, precision=None,
 
 # --- traces, diagonals, Kronecker and cross products ------------------------------------------
 
-def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None):
+def trace(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1,
+          dtype: DTypeLike | None = None) -> Array:
     """The sum along a diagonal, as ``numpy.trace``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -333,7 +337,7 @@ def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None):
     return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
-def diag(v, k: int = 0):
+def diag(v: ArrayLike, k: int = 0) -> Array:
     """The ``k``-th diagonal of a 2-D array, or a 2-D array with the 1-D ``v``
     on its ``k``-th diagonal.
 
@@ -355,7 +359,7 @@ def diag(v, k: int = 0):
     return where(np.eye(n, k=k, dtype=bool), full, np.zeros((), _dtype(v)))
 
 
-def diagflat(v, k: int = 0):
+def diagflat(v: ArrayLike, k: int = 0) -> Array:
     """A 2-D array with the flattened ``v`` on diagonal ``k``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -365,7 +369,7 @@ def diagflat(v, k: int = 0):
     return diag(ravel(v), k)
 
 
-def kron(a, b):
+def kron(a: ArrayLike, b: ArrayLike) -> Array:
     """The Kronecker product.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -390,7 +394,8 @@ def _component(x, i: int):
     return lax.reshape(part, s[:-1])
 
 
-def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis=None):
+def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Array:
     """The cross product of (arrays of) 3-vectors, as ``numpy.cross``.
 
     >>> import ftrans.numpy as jnp
@@ -413,7 +418,7 @@ def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis=None):
     return moveaxis(out, -1, axisc)
 
 
-def polyval(p, x):
+def polyval(p: ArrayLike, x: ArrayLike) -> Array:
     """The polynomial with coefficients ``p`` (highest power first) at ``x``,
     by Horner's rule.
 

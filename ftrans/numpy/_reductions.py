@@ -19,6 +19,7 @@ from ftrans.numpy._ufuncs import (_as_bool, _dtype, _shape, asarray, broadcast_t
                                   isnan, logical_not, multiply, promote, sqrt, square,
                                   subtract, true_divide, where)
 from ftrans.tracing import Tracer
+from ftrans.typing import Array, ArrayLike, Axis, DTypeLike
 
 __all__ = [
     "sum", "prod", "product", "mean", "max", "min", "amax", "amin", "argmax",
@@ -71,7 +72,9 @@ def _prepare(a, where_, fill):
     return a
 
 
-def sum(a, axis=None, dtype=None, keepdims: bool = False, initial=None, where=None):
+def sum(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None,
+        keepdims: bool = False, initial: ArrayLike | None = None,
+        where: ArrayLike | None = None) -> Array:
     """Sum over ``axis``, as ``numpy.sum``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -88,7 +91,9 @@ def sum(a, axis=None, dtype=None, keepdims: bool = False, initial=None, where=No
     return _keep(out, _shape(a), axes, keepdims)
 
 
-def prod(a, axis=None, dtype=None, keepdims: bool = False, initial=None, where=None):
+def prod(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None,
+         keepdims: bool = False, initial: ArrayLike | None = None,
+         where: ArrayLike | None = None) -> Array:
     """Product over ``axis``, as ``numpy.prod``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -109,7 +114,8 @@ product = prod
 
 
 def _extremum(name, reduce, combine):
-    def f(a, axis=None, keepdims: bool = False, initial=None, where=None):
+    def f(a: ArrayLike, axis: Axis = None, keepdims: bool = False,
+          initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
         a = asarray(a)
         if where is not None:
             if initial is None:
@@ -140,7 +146,8 @@ def _count(shape, axes) -> int:
     return int(np.prod([shape[i] for i in axes], dtype=np.int64))
 
 
-def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
+def mean(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None,
+         keepdims: bool = False, where: ArrayLike | None = None) -> Array:
     """The arithmetic mean over ``axis`` (float64 for integers), as ``numpy.mean``.
 
     >>> import ftrans.numpy as jnp
@@ -159,8 +166,9 @@ def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
     return true_divide(total, n)
 
 
-def var(a, axis=None, dtype=None, ddof=0, keepdims: bool = False, *, where=None,
-        correction=None):
+def var(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, ddof: int = 0,
+        keepdims: bool = False, *, where: ArrayLike | None = None,
+        correction: int | float | None = None) -> Array:
     """The variance over ``axis`` with ``ddof`` (or ``correction``) degrees of
     freedom removed, as ``numpy.var``.
 
@@ -186,8 +194,9 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims: bool = False, *, where=None,
     return true_divide(total, subtract(n, ddof))
 
 
-def std(a, axis=None, dtype=None, ddof=0, keepdims: bool = False, *, where=None,
-        correction=None):
+def std(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, ddof: int = 0,
+        keepdims: bool = False, *, where: ArrayLike | None = None,
+        correction: int | float | None = None) -> Array:
     """The standard deviation ``sqrt(var(...))``, as ``numpy.std``.
 
     >>> import ftrans.numpy as jnp
@@ -197,7 +206,7 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims: bool = False, *, where=None,
     return sqrt(var(a, axis, dtype, ddof, keepdims, where=where, correction=correction))
 
 
-def ptp(a, axis=None, keepdims: bool = False):
+def ptp(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """``max - min`` over ``axis`` (peak to peak).
 
     >>> import ftrans.numpy as jnp
@@ -207,7 +216,8 @@ def ptp(a, axis=None, keepdims: bool = False):
     return subtract(max(a, axis, keepdims), min(a, axis, keepdims))
 
 
-def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool = False):
+def average(a: ArrayLike, axis: Axis = None, weights: ArrayLike | None = None,
+            returned: bool = False, keepdims: bool = False) -> Array | tuple[Array, Array]:
     """The (weighted) average over ``axis``, as ``numpy.average``.
 
     >>> import ftrans.numpy as jnp
@@ -240,7 +250,8 @@ def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool =
 
 
 def _boolean_reduction(name, reduce, empty_value):
-    def f(a, axis=None, keepdims: bool = False, *, where=None):
+    def f(a: ArrayLike, axis: Axis = None, keepdims: bool = False, *,
+          where: ArrayLike | None = None) -> Array:
         a = _as_bool(asarray(a))
         if where is not None:
             a = _prepare(a, where, empty_value)
@@ -265,7 +276,7 @@ any = _boolean_reduction("any", lax.reduce_max, False)
 all = _boolean_reduction("all", lax.reduce_min, True)
 
 
-def count_nonzero(a, axis=None, keepdims: bool = False):
+def count_nonzero(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """How many elements are nonzero over ``axis`` (int64).
 
     >>> import ftrans.numpy as jnp
@@ -276,7 +287,7 @@ def count_nonzero(a, axis=None, keepdims: bool = False):
 
 
 def _arg_extremum(name, prim_fn):
-    def f(a, axis=None, keepdims: bool = False):
+    def f(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:
         a = asarray(a)
         shape = _shape(a)
         if axis is None:
@@ -306,7 +317,7 @@ argmin = _arg_extremum("argmin", lambda x, axis, dt: lax.argmin(x, axis, dt))
 
 
 def _cumulative(name, prim_name):
-    def f(a, axis=None, dtype=None):
+    def f(a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None) -> Array:
         a = asarray(a)
         if axis is None:
             a = lax.reshape(a, (int(np.prod(_shape(a), dtype=np.int64)),))
@@ -331,7 +342,8 @@ cumsum = _cumulative("cumsum", "cumsum")
 cumprod = _cumulative("cumprod", "cumprod")
 
 
-def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial: bool = False):
+def cumulative_sum(x: ArrayLike, /, *, axis: int | None = None, dtype: DTypeLike | None = None,
+                   include_initial: bool = False) -> Array:
     """The array-API ``cumulative_sum``: like ``cumsum``, optionally starting at 0.
 
     >>> import ftrans.numpy as jnp
@@ -360,7 +372,8 @@ def _nan_fill(a, fill):
     return where(isnan(a), fill, a)
 
 
-def nansum(a, axis=None, dtype=None, keepdims: bool = False):
+def nansum(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None,
+           keepdims: bool = False) -> Array:
     """``sum`` treating NaN as zero.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -370,7 +383,8 @@ def nansum(a, axis=None, dtype=None, keepdims: bool = False):
     return sum(_nan_fill(a, 0), axis, dtype, keepdims)
 
 
-def nanprod(a, axis=None, dtype=None, keepdims: bool = False):
+def nanprod(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None,
+            keepdims: bool = False) -> Array:
     """``prod`` treating NaN as one.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -380,7 +394,7 @@ def nanprod(a, axis=None, dtype=None, keepdims: bool = False):
     return prod(_nan_fill(a, 1), axis, dtype, keepdims)
 
 
-def nanmax(a, axis=None, keepdims: bool = False):
+def nanmax(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """``max`` ignoring NaNs.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -390,7 +404,7 @@ def nanmax(a, axis=None, keepdims: bool = False):
     return max(_nan_fill(a, -np.inf), axis, keepdims)
 
 
-def nanmin(a, axis=None, keepdims: bool = False):
+def nanmin(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """``min`` ignoring NaNs.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -405,7 +419,7 @@ def _not_nan_count(a, axis, keepdims):
     return sum(logical_not(isnan(a)), axis, dtype=to_inexact(_dtype(a)), keepdims=keepdims)
 
 
-def nanmean(a, axis=None, keepdims: bool = False):
+def nanmean(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """``mean`` over the non-NaN elements.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -417,7 +431,7 @@ def nanmean(a, axis=None, keepdims: bool = False):
     return true_divide(total, _not_nan_count(a, axis, keepdims))
 
 
-def nanvar(a, axis=None, ddof=0, keepdims: bool = False):
+def nanvar(a: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Array:
     """``var`` over the non-NaN elements.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -431,7 +445,7 @@ def nanvar(a, axis=None, ddof=0, keepdims: bool = False):
     return true_divide(sum(sq, axis, keepdims=keepdims), subtract(n, ddof))
 
 
-def nanstd(a, axis=None, ddof=0, keepdims: bool = False):
+def nanstd(a: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Array:
     """``std`` over the non-NaN elements.
 
     >>> import numpy as np, ftrans.numpy as jnp

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+from typing import Sequence
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from ftrans.numpy._reductions import _normalize_axis, _reduction_axes
 from ftrans.numpy._ufuncs import (_dtype, _shape, asarray, broadcast_to_shape,
                                   remainder, result_type, subtract, where)
 from ftrans.tracing import Tracer
+from ftrans.typing import Array, ArrayLike, Axis, DTypeLike, Shape
 
 __all__ = [
     "shape", "ndim", "size", "reshape", "ravel", "transpose", "permute_dims",
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 
-def shape(a) -> tuple:
+def shape(a: ArrayLike) -> tuple[int, ...]:
     """The shape of ``a``.
 
     >>> import ftrans.numpy as jnp
@@ -42,7 +44,7 @@ def shape(a) -> tuple:
     return tuple(_shape(a))
 
 
-def ndim(a) -> int:
+def ndim(a: ArrayLike) -> int:
     """The number of axes of ``a``.
 
     >>> import ftrans.numpy as jnp
@@ -52,7 +54,7 @@ def ndim(a) -> int:
     return len(_shape(a))
 
 
-def size(a, axis=None) -> int:
+def size(a: ArrayLike, axis: int | None = None) -> int:
     """The number of elements of ``a`` (along ``axis`` if given).
 
     >>> import ftrans.numpy as jnp
@@ -84,7 +86,8 @@ def _resolve_shape(newshape, total: int) -> tuple:
     return tuple(newshape)
 
 
-def reshape(a, shape=None, order: str = "C", *, newshape=None):
+def reshape(a: ArrayLike, shape: int | Shape | None = None, order: str = "C", *,
+            newshape: int | Shape | None = None) -> Array:
     """``a`` with a new shape (one entry may be -1), as ``numpy.reshape``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -99,7 +102,7 @@ def reshape(a, shape=None, order: str = "C", *, newshape=None):
     return lax.reshape(a, _resolve_shape(shape, size(a)))
 
 
-def ravel(a, order: str = "C"):
+def ravel(a: ArrayLike, order: str = "C") -> Array:
     """``a`` flattened to one axis.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -109,7 +112,7 @@ def ravel(a, order: str = "C"):
     return reshape(a, (-1,), order)
 
 
-def transpose(a, axes=None):
+def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> Array:
     """``a`` with its axes permuted (reversed by default).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -126,7 +129,7 @@ def transpose(a, axes=None):
     return lax.transpose(a, axes)
 
 
-def permute_dims(a, /, axes):
+def permute_dims(a: ArrayLike, /, axes: Sequence[int]) -> Array:
     """The array-API spelling of ``transpose(a, axes)``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -136,7 +139,7 @@ def permute_dims(a, /, axes):
     return transpose(a, axes)
 
 
-def matrix_transpose(x, /):
+def matrix_transpose(x: ArrayLike, /) -> Array:
     """Swap the last two axes.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -148,7 +151,8 @@ def matrix_transpose(x, /):
     return swapaxes(x, -1, -2)
 
 
-def moveaxis(a, source, destination):
+def moveaxis(a: ArrayLike, source: int | Sequence[int],
+             destination: int | Sequence[int]) -> Array:
     """Move axes ``source`` to positions ``destination``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -169,7 +173,7 @@ def moveaxis(a, source, destination):
     return lax.transpose(a, order)
 
 
-def swapaxes(a, axis1: int, axis2: int):
+def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> Array:
     """Exchange two axes.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -184,7 +188,7 @@ def swapaxes(a, axis1: int, axis2: int):
     return lax.transpose(a, perm)
 
 
-def expand_dims(a, axis):
+def expand_dims(a: ArrayLike, axis: int | Sequence[int]) -> Array:
     """Insert size-1 axes at positions ``axis`` (int or tuple).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -200,7 +204,7 @@ def expand_dims(a, axis):
     return lax.reshape(a, new_shape)
 
 
-def squeeze(a, axis=None):
+def squeeze(a: ArrayLike, axis: Axis = None) -> Array:
     """Remove size-1 axes (all of them, or those in ``axis``).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -230,7 +234,8 @@ def _common_dtype(arrays, dtype=None):
     return [asarray(a, dt) if type(a) is Tracer else np.asarray(a, dt) for a in arrays]
 
 
-def concatenate(arrays, axis=0, dtype=None):
+def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0,
+                dtype: DTypeLike | None = None) -> Array:
     """Join arrays along an existing axis (flattened first when ``axis=None``).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -262,7 +267,7 @@ def concatenate(arrays, axis=0, dtype=None):
 concat = concatenate
 
 
-def stack(arrays, axis: int = 0, dtype=None):
+def stack(arrays: Sequence[ArrayLike], axis: int = 0, dtype: DTypeLike | None = None) -> Array:
     """Join arrays of one shape along a new axis.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -280,7 +285,7 @@ def stack(arrays, axis: int = 0, dtype=None):
     return concatenate([expand_dims(a, ax) for a in arrays], ax, dtype)
 
 
-def unstack(x, /, *, axis: int = 0) -> tuple:
+def unstack(x: ArrayLike, /, *, axis: int = 0) -> tuple[Array, ...]:
     """Split ``x`` into the tuple of its slices along ``axis``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -292,7 +297,7 @@ def unstack(x, /, *, axis: int = 0) -> tuple:
     return tuple(squeeze(p, ax) for p in array_split(x, _shape(x)[ax], ax))
 
 
-def atleast_1d(*arys):
+def atleast_1d(*arys: ArrayLike) -> Array | list[Array]:
     """Views with at least one axis.
 
     >>> import ftrans.numpy as jnp
@@ -303,7 +308,7 @@ def atleast_1d(*arys):
     return out[0] if len(out) == 1 else out
 
 
-def atleast_2d(*arys):
+def atleast_2d(*arys: ArrayLike) -> Array | list[Array]:
     """Views with at least two axes (a 1-D array becomes a row).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -318,7 +323,7 @@ def atleast_2d(*arys):
     return out[0] if len(out) == 1 else out
 
 
-def atleast_3d(*arys):
+def atleast_3d(*arys: ArrayLike) -> Array | list[Array]:
     """Views with at least three axes: ``(n,) -> (1, n, 1)``, ``(m, n) -> (m, n, 1)``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -334,7 +339,7 @@ def atleast_3d(*arys):
     return out[0] if len(out) == 1 else out
 
 
-def hstack(tup, dtype=None):
+def hstack(tup: Sequence[ArrayLike], dtype: DTypeLike | None = None) -> Array:
     """Stack along the second axis (the first for 1-D arrays).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -345,7 +350,7 @@ def hstack(tup, dtype=None):
     return concatenate(arrs, 0 if arrs and ndim(arrs[0]) == 1 else 1, dtype)
 
 
-def vstack(tup, dtype=None):
+def vstack(tup: Sequence[ArrayLike], dtype: DTypeLike | None = None) -> Array:
     """Stack along the first axis, 1-D arrays as rows.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -358,7 +363,7 @@ def vstack(tup, dtype=None):
 row_stack = vstack
 
 
-def dstack(tup, dtype=None):
+def dstack(tup: Sequence[ArrayLike], dtype: DTypeLike | None = None) -> Array:
     """Stack along the third axis.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -368,7 +373,7 @@ def dstack(tup, dtype=None):
     return concatenate([atleast_3d(a) for a in tup], 2, dtype)
 
 
-def column_stack(tup):
+def column_stack(tup: Sequence[ArrayLike]) -> Array:
     """Stack 1-D arrays as columns of a 2-D array.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -382,7 +387,7 @@ def column_stack(tup):
     return concatenate(arrs, 1)
 
 
-def append(arr, values, axis=None):
+def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Array:
     """``arr`` with ``values`` appended (both flattened when ``axis=None``).
 
     >>> import ftrans.numpy as jnp
@@ -408,7 +413,8 @@ def _slice_axis(x, ax: int, start: int, stop: int, step: int = 1):
                      tuple(strides) if step != 1 else None)
 
 
-def array_split(ary, indices_or_sections, axis: int = 0) -> list:
+def array_split(ary: ArrayLike, indices_or_sections: int | Sequence[int],
+                axis: int = 0) -> list[Array]:
     """Split into pieces; an integer count may leave pieces of unequal size.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -436,7 +442,8 @@ def array_split(ary, indices_or_sections, axis: int = 0) -> list:
     return pieces
 
 
-def split(ary, indices_or_sections, axis: int = 0) -> list:
+def split(ary: ArrayLike, indices_or_sections: int | Sequence[int],
+          axis: int = 0) -> list[Array]:
     """Split into equal pieces (or at the given indices), as ``numpy.split``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -452,7 +459,7 @@ def split(ary, indices_or_sections, axis: int = 0) -> list:
     return array_split(ary, indices_or_sections, axis)
 
 
-def hsplit(ary, indices_or_sections) -> list:
+def hsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[Array]:
     """``split`` along the second axis (the first for 1-D arrays).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -462,7 +469,7 @@ def hsplit(ary, indices_or_sections) -> list:
     return split(ary, indices_or_sections, 1 if ndim(ary) > 1 else 0)
 
 
-def vsplit(ary, indices_or_sections) -> list:
+def vsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[Array]:
     """``split`` along the first axis (arrays of rank >= 2).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -474,7 +481,7 @@ def vsplit(ary, indices_or_sections) -> list:
     return split(ary, indices_or_sections, 0)
 
 
-def dsplit(ary, indices_or_sections) -> list:
+def dsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[Array]:
     """``split`` along the third axis (arrays of rank >= 3).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -488,7 +495,7 @@ def dsplit(ary, indices_or_sections) -> list:
 
 # --- tiling, repeating, broadcasting ------------------------------------------------------
 
-def tile(A, reps):
+def tile(A: ArrayLike, reps: int | Sequence[int]) -> Array:
     """Repeat the whole array ``reps`` times along each axis.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -508,7 +515,8 @@ def tile(A, reps):
     return lax.reshape(out, tuple(r * n for r, n in zip(reps, s)))
 
 
-def repeat(a, repeats, axis=None, *, total_repeat_length=None):
+def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None, *,
+           total_repeat_length: int | None = None) -> Array:
     """Repeat each element ``repeats`` times (flattened when ``axis=None``).
 
     >>> import ftrans.numpy as jnp
@@ -536,7 +544,7 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
     return take(a, np.repeat(np.arange(s[ax]), reps), axis=ax)
 
 
-def broadcast_to(array, shape):
+def broadcast_to(array: ArrayLike, shape: int | Shape) -> Array:
     """Broadcast ``array`` to ``shape`` by numpy's rules.
 
     >>> import ftrans.numpy as jnp
@@ -548,7 +556,7 @@ def broadcast_to(array, shape):
     return broadcast_to_shape(asarray(array), shape)
 
 
-def broadcast_shapes(*shapes) -> tuple:
+def broadcast_shapes(*shapes: Shape) -> tuple[int, ...]:
     """The shape arrays of ``shapes`` broadcast to.
 
     >>> import ftrans.numpy as jnp
@@ -558,7 +566,7 @@ def broadcast_shapes(*shapes) -> tuple:
     return np.broadcast_shapes(*shapes)
 
 
-def broadcast_arrays(*args) -> list:
+def broadcast_arrays(*args: ArrayLike) -> list[Array]:
     """All arguments broadcast to their common shape.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -572,7 +580,7 @@ def broadcast_arrays(*args) -> list:
 
 # --- flipping and rolling ----------------------------------------------------------------------
 
-def flip(m, axis=None):
+def flip(m: ArrayLike, axis: Axis = None) -> Array:
     """Reverse the order of elements along ``axis`` (all axes by default).
 
     >>> import ftrans.numpy as jnp
@@ -584,7 +592,7 @@ def flip(m, axis=None):
     return lax.rev(m, axes) if axes else m
 
 
-def fliplr(m):
+def fliplr(m: ArrayLike) -> Array:
     """Reverse the second axis.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -596,7 +604,7 @@ def fliplr(m):
     return flip(m, 1)
 
 
-def flipud(m):
+def flipud(m: ArrayLike) -> Array:
     """Reverse the first axis.
 
     >>> import ftrans.numpy as jnp
@@ -608,7 +616,7 @@ def flipud(m):
     return flip(m, 0)
 
 
-def roll(a, shift, axis=None):
+def roll(a: ArrayLike, shift: int | Sequence[int], axis: Axis = None) -> Array:
     """Shift elements cyclically along ``axis`` (of the flattened array if None).
     ``shift`` may be traced.
 
@@ -643,7 +651,7 @@ def roll(a, shift, axis=None):
     return a
 
 
-def rot90(m, k: int = 1, axes=(0, 1)):
+def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Array:
     """Rotate by 90 degrees ``k`` times in the plane of ``axes``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -669,7 +677,7 @@ def rot90(m, k: int = 1, axes=(0, 1)):
 
 # --- diagonals and triangles ---------------------------------------------------------------------
 
-def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
+def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     """The ``offset`` diagonal of the ``axis1``/``axis2`` planes, as a new last axis.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -712,7 +720,7 @@ def _triangle(name, m, k, lower):
     return where(mask, m, np.zeros((), _dtype(m)))
 
 
-def tril(m, k: int = 0):
+def tril(m: ArrayLike, k: int = 0) -> Array:
     """The lower triangle (on and below diagonal ``k``) of the last two axes.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -723,7 +731,7 @@ def tril(m, k: int = 0):
     return _triangle("tril", m, k, True)
 
 
-def triu(m, k: int = 0):
+def triu(m: ArrayLike, k: int = 0) -> Array:
     """The upper triangle (on and above diagonal ``k``) of the last two axes.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -750,7 +758,8 @@ def _pad_widths(pad_width, nd: int) -> list:
     return [(int(lo), int(hi)) for lo, hi in pw]
 
 
-def pad(array, pad_width, mode: str = "constant", constant_values=0):
+def pad(array: ArrayLike, pad_width: int | Sequence[int] | Sequence[Sequence[int]],
+        mode: str = "constant", constant_values: ArrayLike = 0) -> Array:
     """Pad ``array``; modes ``constant``, ``edge``, ``wrap``, ``reflect`` and
     ``symmetric`` as in ``numpy.pad``.
 
@@ -778,7 +787,8 @@ def pad(array, pad_width, mode: str = "constant", constant_values=0):
     return array
 
 
-def diff(a, n: int = 1, axis: int = -1, prepend=None, append=None):
+def diff(a: ArrayLike, n: int = 1, axis: int = -1, prepend: ArrayLike | None = None,
+         append: ArrayLike | None = None) -> Array:
     """The ``n``-th discrete difference along ``axis``.
 
     >>> import ftrans.numpy as jnp

@@ -20,6 +20,7 @@ from ftrans.numpy._reductions import _normalize_axis, _reduction_axes, mean
 from ftrans.numpy._ufuncs import (_dtype, _dtype_arg, _leaves, _shape, add, asarray,
                                   isnan, multiply, subtract, where)
 from ftrans.tracing import Tracer
+from ftrans.typing import Array, ArrayLike, Axis
 
 __all__ = ["sort", "argsort", "searchsorted", "median", "quantile", "percentile"]
 
@@ -51,8 +52,8 @@ def _sort_operand(name, a, axis, order):
     return a, _normalize_axis(axis, len(_shape(a)))
 
 
-def argsort(a, axis: int | None = -1, kind=None, order=None, *, stable: bool = True,
-            descending: bool = False):
+def argsort(a: ArrayLike, axis: int | None = -1, kind: str | None = None,
+            order: None = None, *, stable: bool = True, descending: bool = False) -> Array:
     """The indices that sort ``a`` along ``axis`` (flattened if None), as
     ``numpy.argsort``. The sort is always stable: tied entries keep their
     order, also with ``descending=True`` (as JAX). NaNs sort last (first when
@@ -66,8 +67,8 @@ def argsort(a, axis: int | None = -1, kind=None, order=None, *, stable: bool = T
     return lax.argsort(a, ax, descending=descending)
 
 
-def sort(a, axis: int | None = -1, kind=None, order=None, *, stable: bool = True,
-         descending: bool = False):
+def sort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order: None = None,
+         *, stable: bool = True, descending: bool = False) -> Array:
     """``a`` sorted along ``axis`` (flattened if None), as ``numpy.sort``. Its
     derivative applies the sorting permutation to the tangent (as JAX), so
     the gradient of the k-th smallest entry is one at that entry.
@@ -82,7 +83,8 @@ def sort(a, axis: int | None = -1, kind=None, order=None, *, stable: bool = True
     return _permute(a, lax.argsort(a, ax, descending=descending), ax)
 
 
-def searchsorted(a, v, side: str = "left", sorter=None, *, method=None):
+def searchsorted(a: ArrayLike, v: ArrayLike, side: str = "left",
+                 sorter: ArrayLike | None = None, *, method: str | None = None) -> Array:
     """The indices at which ``v`` would be inserted into the ascending 1-D ``a``
     to keep it sorted: before equal entries (``side="left"``) or after them
     (``"right"``), as ``numpy.searchsorted``. ``sorter`` (the permutation that
@@ -139,8 +141,8 @@ def _propagate_nan(out, s):
     return where(isnan(last), np.asarray(np.nan, _dtype(out)), out)
 
 
-def median(a, axis=None, out=None, overwrite_input: bool = False,
-           keepdims: bool = False):
+def median(a: ArrayLike, axis: Axis = None, out: None = None, overwrite_input: bool = False,
+           keepdims: bool = False) -> Array:
     """The median over ``axis`` (an int, a tuple, or None for all), as
     ``numpy.median``: the middle entry of the sorted values, or the mean of
     the two middle ones. Differentiable: the gradient goes to the middle
@@ -251,8 +253,9 @@ def _quantile(name, a, q, axis, method, keepdims, percent):
     return lax.reshape(out, q.shape + keep_shape) if keepdims else asarray(out)
 
 
-def quantile(a, q, axis=None, out=None, overwrite_input: bool = False,
-             method: str = "linear", keepdims: bool = False):
+def quantile(a: ArrayLike, q: ArrayLike, axis: Axis = None, out: None = None,
+             overwrite_input: bool = False, method: str = "linear",
+             keepdims: bool = False) -> Array:
     """The ``q``-th quantiles over ``axis``, as ``numpy.quantile`` with methods
     ``linear`` (the default), ``lower``, ``higher``, ``nearest`` and
     ``midpoint``. ``q`` (in [0, 1]) must be concrete; its axes come first in
@@ -271,8 +274,9 @@ def quantile(a, q, axis=None, out=None, overwrite_input: bool = False,
     return _quantile("quantile", a, q, axis, method, keepdims, percent=False)
 
 
-def percentile(a, q, axis=None, out=None, overwrite_input: bool = False,
-               method: str = "linear", keepdims: bool = False):
+def percentile(a: ArrayLike, q: ArrayLike, axis: Axis = None, out: None = None,
+               overwrite_input: bool = False, method: str = "linear",
+               keepdims: bool = False) -> Array:
     """The ``q``-th percentiles (``q`` in [0, 100], concrete) over ``axis``,
     as ``numpy.percentile``: ``quantile`` of ``q / 100``.
 

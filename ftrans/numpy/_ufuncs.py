@@ -11,6 +11,7 @@ written so that their derivatives stay finite where numpy's values are.
 from __future__ import annotations
 
 import math
+from typing import Callable, Sequence, overload
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from ftrans import lax
 from ftrans.dtypes import to_inexact
 from ftrans.prims.shape import broadcast_in_dim_p
 from ftrans.tracing import Tracer, bind_beside
+from ftrans.typing import Array, ArrayLike, DTypeLike
 
 __all__ = [
     "asarray", "astype", "result_type",
@@ -44,7 +46,8 @@ _PY_SCALARS = (bool, int, float, complex)
 
 # --- arrays, dtypes, promotion, broadcasting ------------------------------------
 
-def asarray(x, dtype=None, order=None, *, copy=None):
+def asarray(x: ArrayLike, dtype: DTypeLike | None = None, order: str | None = None, *,
+            copy: bool | None = None) -> Array:
     """``x`` as an array (a tracer stays a tracer).
 
     >>> import ftrans.numpy as jnp
@@ -61,7 +64,7 @@ def asarray(x, dtype=None, order=None, *, copy=None):
     return np.array(x, dtype=dtype, copy=True) if copy else np.asarray(x, dtype=dtype)
 
 
-def astype(x, dtype, /, *, copy: bool = False):
+def astype(x: ArrayLike, dtype: DTypeLike, /, *, copy: bool = False) -> Array:
     """``x`` converted to ``dtype`` (the array-API function form of ``x.astype``).
 
     >>> import ftrans.numpy as jnp
@@ -94,7 +97,7 @@ def _shape(x):
     return x.shape if type(x) is Tracer else np.shape(x)
 
 
-def result_type(*args) -> np.dtype:
+def result_type(*args: ArrayLike | DTypeLike) -> np.dtype:
     """numpy's ``result_type`` that also accepts traced arrays.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -104,7 +107,7 @@ def result_type(*args) -> np.dtype:
     return np.result_type(*[a.dtype if type(a) is Tracer else a for a in args])
 
 
-def broadcast_to_shape(x, shape, like=()):
+def broadcast_to_shape(x: ArrayLike, shape: Sequence[int], like: Sequence = ()) -> Array:
     """Broadcast ``x`` to ``shape`` (numpy rules) with ``broadcast_in_dim``.
 
     A constant ``x`` broadcast next to traced arrays (``like``) is staged as a
@@ -161,8 +164,8 @@ def _already_promoted(args, inexact: bool):
     return [a if type(a) is Tracer else np.asarray(a, dtype)[()] for a in args]
 
 
-def promote(name: str, *args, inexact: bool = False, full_shape: bool = False,
-            dtype=None):
+def promote(name: str, *args: ArrayLike, inexact: bool = False, full_shape: bool = False,
+            dtype: DTypeLike | None = None) -> list[Array]:
     """Promote ``args`` to one dtype and broadcast them to one shape.
 
     Python scalars and other rank-0 constants are kept rank 0 (they become
@@ -203,12 +206,25 @@ def _is_inexact(x) -> bool:
     return np.issubdtype(_dtype(x), np.inexact)
 
 
-def _ufunc(name, prim_fn, inexact=False, nargs=1, example="0.5"):
-    def f(*args):
-        if len(args) != nargs:
-            raise TypeError(f"{name}() takes {nargs} argument(s), got {len(args)}")
-        return prim_fn(*promote(name, *args, inexact=inexact))
+def _elementwise(name: str, body: Callable[..., Array], inexact: bool,
+                 nargs: int) -> Callable[..., Array]:
+    """``body`` of the promoted operands, as a function named ``name`` of one
+    (``x``) or two (``x1, x2``) positional operands, with numpy's names."""
+    def unary(x: ArrayLike, /) -> Array:
+        return body(*promote(name, x, inexact=inexact))
+
+    def binary(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+        return body(*promote(name, x1, x2, inexact=inexact))
+
+    if nargs not in (1, 2):
+        raise ValueError(f"elementwise functions take 1 or 2 operands, not {nargs}")
+    f = unary if nargs == 1 else binary
     f.__name__ = f.__qualname__ = name
+    return f
+
+
+def _ufunc(name, prim_fn, inexact=False, nargs=1, example="0.5"):
+    f = _elementwise(name, prim_fn, inexact, nargs)
     example = ", ".join([example] * nargs)
     f.__doc__ = (f"Elementwise ``{name}``, as ``numpy.{name}``.\n\n"
                  f"    >>> import ftrans.numpy as jnp\n"
@@ -218,11 +234,7 @@ def _ufunc(name, prim_fn, inexact=False, nargs=1, example="0.5"):
 
 def _composite(name, body, inexact=False, nargs=1, doc=None):
     """An elementwise function written with primitives on promoted operands."""
-    def f(*args):
-        if len(args) != nargs:
-            raise TypeError(f"{name}() takes {nargs} argument(s), got {len(args)}")
-        return body(*promote(name, *args, inexact=inexact))
-    f.__name__ = f.__qualname__ = name
+    f = _elementwise(name, body, inexact, nargs)
     example = ", ".join(["0.5"] * nargs)
     f.__doc__ = ((doc or f"Elementwise ``{name}``, as ``numpy.{name}``.") + "\n\n"
                  f"    >>> import ftrans.numpy as jnp\n"
@@ -278,7 +290,7 @@ asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2
 asinh, acosh, atanh = arcsinh, arccosh, arctanh
 
 
-def positive(x):
+def positive(x: ArrayLike) -> Array:
     """``+x``, as ``numpy.positive``.
 
     >>> import ftrans.numpy as jnp
@@ -288,7 +300,7 @@ def positive(x):
     return asarray(x)
 
 
-def abs(x):
+def abs(x: ArrayLike) -> Array:
     """Elementwise absolute value.
 
     >>> import ftrans.numpy as jnp
@@ -302,7 +314,7 @@ def abs(x):
 absolute = abs
 
 
-def fabs(x):
+def fabs(x: ArrayLike) -> Array:
     """Absolute value in floating point, as ``numpy.fabs``.
 
     >>> import ftrans.numpy as jnp
@@ -313,7 +325,7 @@ def fabs(x):
     return lax.abs(x)
 
 
-def true_divide(x, y):
+def true_divide(x: ArrayLike, y: ArrayLike) -> Array:
     """``x / y`` in floating point, as ``numpy.true_divide``.
 
     >>> import ftrans.numpy as jnp
@@ -326,7 +338,7 @@ def true_divide(x, y):
 divide = true_divide
 
 
-def power(x, y):
+def power(x: ArrayLike, y: ArrayLike) -> Array:
     """``x ** y``; an integer Python exponent uses ``integer_pow``.
 
     >>> import ftrans.numpy as jnp
@@ -350,7 +362,7 @@ def power(x, y):
 pow = power
 
 
-def float_power(x, y):
+def float_power(x: ArrayLike, y: ArrayLike) -> Array:
     """``x ** y`` computed in at least float64, as ``numpy.float_power``.
 
     >>> import ftrans.numpy as jnp
@@ -397,7 +409,7 @@ def _divmod(name, x, y):
     return _int_divmod(x, y)
 
 
-def floor_divide(x, y):
+def floor_divide(x: ArrayLike, y: ArrayLike) -> Array:
     """``x // y``, rounding toward minus infinity (as ``numpy.floor_divide``).
 
     >>> import ftrans.numpy as jnp
@@ -407,7 +419,7 @@ def floor_divide(x, y):
     return _divmod("floor_divide", x, y)[0]
 
 
-def remainder(x, y):
+def remainder(x: ArrayLike, y: ArrayLike) -> Array:
     """``x % y`` with the sign of ``y`` (as ``numpy.remainder``).
 
     >>> import ftrans.numpy as jnp
@@ -420,7 +432,7 @@ def remainder(x, y):
 mod = remainder
 
 
-def divmod(x, y):
+def divmod(x: ArrayLike, y: ArrayLike) -> tuple[Array, Array]:
     """``(x // y, x % y)``, as ``numpy.divmod``.
 
     >>> import ftrans.numpy as jnp
@@ -517,7 +529,7 @@ def _round_even(x):
     return lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN)
 
 
-def round(a, decimals: int = 0):
+def round(a: ArrayLike, decimals: int = 0) -> Array:
     """Round half to even to ``decimals`` places, as ``numpy.round``.
 
     >>> import ftrans.numpy as jnp
@@ -542,7 +554,7 @@ def round(a, decimals: int = 0):
 around = round
 
 
-def rint(x):
+def rint(x: ArrayLike) -> Array:
     """Round to the nearest integer (halves to even), as ``numpy.rint``.
 
     >>> import ftrans.numpy as jnp
@@ -553,7 +565,7 @@ def rint(x):
     return _round_even(x)
 
 
-def trunc(x):
+def trunc(x: ArrayLike) -> Array:
     """Round toward zero, as ``numpy.trunc``.
 
     >>> import ftrans.numpy as jnp
@@ -571,7 +583,14 @@ fix = trunc
 
 # --- selection and clipping ------------------------------------------------------------
 
-def where(condition, x=None, y=None):
+@overload
+def where(condition: ArrayLike, x: None = None, y: None = None) -> tuple[np.ndarray, ...]: ...
+@overload
+def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Array: ...
+
+
+def where(condition: ArrayLike, x: ArrayLike | None = None,
+          y: ArrayLike | None = None) -> Array | tuple[np.ndarray, ...]:
     """``x`` where ``condition`` is true, else ``y`` (broadcasting all three).
 
     With only ``condition``, the indices of its nonzero entries (concrete
@@ -602,7 +621,8 @@ def _as_bool(x):
     return lax.ne(x, _scalar(x.dtype, 0))
 
 
-def select(condlist, choicelist, default=0):
+def select(condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike],
+           default: ArrayLike = 0) -> Array:
     """The first choice whose condition holds, elementwise (``numpy.select``).
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -618,7 +638,8 @@ def select(condlist, choicelist, default=0):
     return asarray(out)
 
 
-def clip(a, a_min=None, a_max=None, *, min=None, max=None):
+def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None, *,
+         min: ArrayLike | None = None, max: ArrayLike | None = None) -> Array:
     """Limit ``a`` to ``[a_min, a_max]``, as ``numpy.clip`` (``min=``/``max=``
     keywords too).
 
@@ -656,7 +677,7 @@ def _bool_full(x, value):
 
 
 def _classify(name, body):
-    def f(x):
+    def f(x: ArrayLike) -> Array:
         (x,) = promote(name, x)
         if not _is_inexact(x):
             return body(None, x)
@@ -684,7 +705,7 @@ isneginf = _classify("isneginf", lambda f, x: _bool_full(x, False) if f is None
                      else lax.eq(f, lax.neg(_inf(f))))
 
 
-def signbit(x):
+def signbit(x: ArrayLike) -> Array:
     """True where the sign bit is set (negative numbers and ``-0.0``).
 
     >>> import ftrans.numpy as jnp
@@ -700,7 +721,7 @@ def signbit(x):
     return lax.lt(lax.atan2(x, minus_one), _scalar(_dtype(x), 0))
 
 
-def copysign(x1, x2):
+def copysign(x1: ArrayLike, x2: ArrayLike) -> Array:
     """``|x1|`` with the sign of ``x2``, as ``numpy.copysign``.
 
     >>> import ftrans.numpy as jnp
@@ -712,7 +733,7 @@ def copysign(x1, x2):
     return lax.select_n(signbit(x2), a, lax.neg(a))
 
 
-def heaviside(x1, x2):
+def heaviside(x1: ArrayLike, x2: ArrayLike) -> Array:
     """0 for ``x1 < 0``, ``x2`` at 0, 1 for ``x1 > 0`` (``numpy.heaviside``).
 
     >>> import ftrans.numpy as jnp
@@ -725,7 +746,8 @@ def heaviside(x1, x2):
     return lax.select_n(lax.lt(x1, zero), out, zero)
 
 
-def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(x: ArrayLike, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Array:
     """Replace NaN and infinities by finite numbers, as ``numpy.nan_to_num``.
 
     >>> import numpy as np, ftrans.numpy as jnp
@@ -745,7 +767,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 # --- logic -------------------------------------------------------------------------------
 
-def logical_and(x, y):
+def logical_and(x: ArrayLike, y: ArrayLike) -> Array:
     """Elementwise truth of ``x and y``.
 
     >>> import ftrans.numpy as jnp
@@ -756,7 +778,7 @@ def logical_and(x, y):
     return lax.bitwise_and(a, b)
 
 
-def logical_or(x, y):
+def logical_or(x: ArrayLike, y: ArrayLike) -> Array:
     """Elementwise truth of ``x or y``.
 
     >>> import ftrans.numpy as jnp
@@ -767,7 +789,7 @@ def logical_or(x, y):
     return lax.bitwise_or(a, b)
 
 
-def logical_xor(x, y):
+def logical_xor(x: ArrayLike, y: ArrayLike) -> Array:
     """Elementwise truth of ``x != y`` as booleans.
 
     >>> import ftrans.numpy as jnp
@@ -778,7 +800,7 @@ def logical_xor(x, y):
     return lax.ne(a, b)
 
 
-def logical_not(x):
+def logical_not(x: ArrayLike) -> Array:
     """Elementwise ``not x``.
 
     >>> import ftrans.numpy as jnp
@@ -788,7 +810,7 @@ def logical_not(x):
     return lax.bitwise_not(_as_bool(x))
 
 
-def bitwise_xor(x, y):
+def bitwise_xor(x: ArrayLike, y: ArrayLike) -> Array:
     """Elementwise ``x ^ y`` on booleans and integers.
 
     >>> import ftrans.numpy as jnp
@@ -799,7 +821,8 @@ def bitwise_xor(x, y):
     return lax.bitwise_and(lax.bitwise_or(x, y), lax.bitwise_not(lax.bitwise_and(x, y)))
 
 
-def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+def isclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Array:
     """``|a - b| <= atol + rtol * |b|`` elementwise, as ``numpy.isclose``.
 
     >>> import ftrans.numpy as jnp
@@ -814,7 +837,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     return close
 
 
-def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+def allclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> Array:
     """Whether all of ``isclose(a, b)`` hold.
 
     >>> import ftrans.numpy as jnp
@@ -825,7 +849,7 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     return all_(isclose(a, b, rtol, atol, equal_nan))
 
 
-def array_equal(a1, a2, equal_nan=False):
+def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> Array | np.bool_:
     """Whether ``a1`` and ``a2`` have one shape and equal elements.
 
     >>> import ftrans.numpy as jnp
@@ -843,7 +867,7 @@ def array_equal(a1, a2, equal_nan=False):
 
 # --- complex parts (real arrays only) ---------------------------------------------------
 
-def conj(x):
+def conj(x: ArrayLike) -> Array:
     """The complex conjugate; real arrays are returned unchanged.
 
     >>> import ftrans.numpy as jnp
@@ -860,7 +884,7 @@ conjugate = conj
 real = conj
 
 
-def imag(x):
+def imag(x: ArrayLike) -> Array:
     """The imaginary part: zeros for real arrays.
 
     >>> import ftrans.numpy as jnp

@@ -18,6 +18,7 @@ from ftrans import lax
 from ftrans.core import get_aval
 from ftrans.dtypes import to_inexact
 from ftrans.tracing import Tracer
+from ftrans.typing import Array, ArrayLike, Axis
 
 __all__ = ["inv", "solve", "det", "slogdet", "cholesky", "norm", "vector_norm",
            "matrix_norm", "matrix_transpose", "SlogdetResult"]
@@ -30,8 +31,8 @@ class SlogdetResult(NamedTuple):
     >>> float(jnp.linalg.slogdet(np.diag([-2.0, 1.0])).sign)
     -1.0
     """
-    sign: object
-    logabsdet: object
+    sign: Array
+    logabsdet: Array
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -80,7 +81,7 @@ def _swap_last(ndim):
 
 # --- solves, inverses, determinants ---------------------------------------------------
 
-def solve(a, b):
+def solve(a: ArrayLike, b: ArrayLike) -> Array:
     """Solve ``a @ x = b``, as ``numpy.linalg.solve`` (numpy 2 semantics).
 
     ``a`` is (..., n, n). ``b`` is a vector only if it is 1-D (shape (n,)); it
@@ -113,7 +114,7 @@ def solve(a, b):
                      _broadcast(b, batch + b_shape[-2:]))
 
 
-def inv(a):
+def inv(a: ArrayLike) -> Array:
     """Inverse of each matrix of a batch (..., n, n), as ``numpy.linalg.inv``.
 
     Computed as ``solve(a, I)``; a singular matrix raises ``LinAlgError``.
@@ -129,7 +130,7 @@ def inv(a):
     return lax.solve(a, np.broadcast_to(np.eye(n, dtype=aval.dtype), aval.shape))
 
 
-def det(a):
+def det(a: ArrayLike) -> Array:
     """Determinant of each matrix of a batch (..., n, n), as ``numpy.linalg.det``.
 
     >>> import numpy as np
@@ -141,7 +142,7 @@ def det(a):
     return lax.det(a)
 
 
-def slogdet(a) -> SlogdetResult:
+def slogdet(a: ArrayLike) -> SlogdetResult:
     """Sign and natural log of the absolute determinant, as
     ``numpy.linalg.slogdet``; stable where ``det`` would overflow.
 
@@ -155,7 +156,7 @@ def slogdet(a) -> SlogdetResult:
     return SlogdetResult(*lax.slogdet(a))
 
 
-def cholesky(a, upper: bool = False):
+def cholesky(a: ArrayLike, upper: bool = False) -> Array:
     """Cholesky factor of a symmetric positive-definite matrix (or batch), as
     ``numpy.linalg.cholesky``: lower ``L`` with ``a = L Lᵀ``, or the upper
     factor ``Lᵀ`` when ``upper``. The input is symmetrized first.
@@ -171,7 +172,7 @@ def cholesky(a, upper: bool = False):
     return matrix_transpose(L) if upper else L
 
 
-def matrix_transpose(x):
+def matrix_transpose(x: ArrayLike) -> Array:
     """Swap the last two axes, as ``numpy.linalg.matrix_transpose``.
 
     >>> import numpy as np
@@ -245,7 +246,8 @@ def _keep(result, shape, axes):
     return lax.reshape(result, [1 if i in axes else s for i, s in enumerate(shape)])
 
 
-def norm(x, ord=None, axis=None, keepdims: bool = False):
+def norm(x: ArrayLike, ord: int | float | str | None = None, axis: Axis = None,
+         keepdims: bool = False) -> Array:
     """Vector or matrix norm, as ``numpy.linalg.norm``.
 
     With ``axis=None`` and ``ord=None`` the 2-norm of the flattened array;
@@ -279,7 +281,8 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
     return _keep(result, shape, axes) if keepdims else result
 
 
-def vector_norm(x, axis=None, keepdims: bool = False, ord=2):
+def vector_norm(x: ArrayLike, axis: Axis = None, keepdims: bool = False,
+                ord: int | float = 2) -> Array:
     """Vector norm over ``axis`` (all axes, flattened, when None), as
     ``numpy.linalg.vector_norm``.
 
@@ -304,7 +307,7 @@ def vector_norm(x, axis=None, keepdims: bool = False, ord=2):
     return _keep(result, shape, axes) if keepdims else result
 
 
-def matrix_norm(x, keepdims: bool = False, ord="fro"):
+def matrix_norm(x: ArrayLike, keepdims: bool = False, ord: int | float | str = "fro") -> Array:
     """Matrix norm over the last two axes, as ``numpy.linalg.matrix_norm``.
 
     >>> import numpy as np

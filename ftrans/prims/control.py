@@ -26,6 +26,7 @@ from ftrans.transforms.jvp import jvp_jaxpr
 from ftrans.transforms.partial_eval import partial_eval_jaxpr
 from ftrans.transforms.transpose import backward_pass, transpose_jaxpr
 from ftrans.tree_util import tree_flatten, tree_unflatten
+from ftrans.typing import Array, ArrayLike, PyTree
 
 __all__ = ["cond", "switch", "scan", "fori_loop", "while_loop"]
 
@@ -142,7 +143,8 @@ def _cond_dce(eqn, used):
 cond_p.dce = _cond_dce
 
 
-def switch(index, branches: Sequence[Callable], *operands):
+def switch(index: ArrayLike, branches: Sequence[Callable[..., PyTree]],
+           *operands: PyTree) -> PyTree:
     """Apply ``branches[index](*operands)``; the index is clamped into range.
 
     Every branch is traced once; all must return the same types.
@@ -196,7 +198,8 @@ def _branch_index(index, n):
     return lax.max(lax.min(index, np.int32(n - 1)), np.int32(0)) if n > 2 else index
 
 
-def cond(pred, true_fun: Callable, false_fun: Callable, *operands):
+def cond(pred: ArrayLike, true_fun: Callable[..., PyTree], false_fun: Callable[..., PyTree],
+         *operands: PyTree) -> PyTree:
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``.
 
     Both branches are traced; under ``grad`` the derivative is the taken
@@ -407,7 +410,9 @@ def _scan_dce(eqn, used):
 scan_p.dce = _scan_dce
 
 
-def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = False):
+def scan(f: Callable[[PyTree, PyTree], tuple[PyTree, PyTree]], init: PyTree,
+         xs: PyTree = None, length: int | None = None,
+         reverse: bool = False) -> tuple[PyTree, PyTree]:
     """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``.
 
     Returns ``(final carry, stacked ys)``. ``carry`` and ``xs``/``ys`` are
@@ -556,7 +561,8 @@ def _while_transpose(cts, *args, **params):
         "scan), or forward mode (jvp, jacfwd).")
 
 
-def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
+def while_loop(cond_fun: Callable[[PyTree], ArrayLike], body_fun: Callable[[PyTree], PyTree],
+               init_val: PyTree) -> PyTree:
     """``while cond_fun(val): val = body_fun(val)``; returns the final ``val``.
 
     Differentiable in forward mode only.
@@ -583,7 +589,8 @@ def _static_int(x) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
-def fori_loop(lower, upper, body_fun: Callable, init_val):
+def fori_loop(lower: ArrayLike, upper: ArrayLike, body_fun: Callable[[Array, PyTree], PyTree],
+              init_val: PyTree) -> PyTree:
     """``for i in range(lower, upper): val = body_fun(i, val)``.
 
     With Python int bounds it lowers to ``scan`` (reverse-mode

@@ -20,6 +20,7 @@ from ftrans.ad_util import (Zero, add_tangents, check_linear_in, instantiate, is
 from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims._families import (binary, check_kinds, def_identity_with, def_linear,
                                     def_zero_jvp, unary)
+from ftrans.typing import Array, ArrayLike, DTypeLike
 
 __all__ = [
     "neg", "add", "sub", "mul", "div", "pow", "integer_pow", "max", "min", "abs",
@@ -67,13 +68,13 @@ def _binary_tangent(out, x_dot, y_dot, fx, fy):
 # --- arithmetic ---------------------------------------------------------------
 
 neg_p = unary("neg", np.negative, kinds="iufc")
-def neg(x): return neg_p.bind(x)
+def neg(x: ArrayLike) -> Array: return neg_p.bind(x)
 def_linear(neg_p)
 neg_p.def_transpose(lambda ct, x: [neg(ct)])
 
 add_p = binary("add", np.add)
 def_identity_with(add_p, 0, (0, 1))
-def add(x, y): return add_p.bind(x, y)
+def add(x: ArrayLike, y: ArrayLike) -> Array: return add_p.bind(x, y)
 
 
 @add_p.def_jvp
@@ -90,7 +91,7 @@ def _add_transpose(ct, x, y):
 
 sub_p = binary("sub", np.subtract)
 def_identity_with(sub_p, 0, (1,))
-def sub(x, y): return sub_p.bind(x, y)
+def sub(x: ArrayLike, y: ArrayLike) -> Array: return sub_p.bind(x, y)
 
 
 @sub_p.def_jvp
@@ -107,7 +108,7 @@ def _sub_transpose(ct, x, y):
 
 mul_p = binary("mul", np.multiply)
 def_identity_with(mul_p, 1, (0, 1))
-def mul(x, y): return mul_p.bind(x, y)
+def mul(x: ArrayLike, y: ArrayLike) -> Array: return mul_p.bind(x, y)
 
 
 @mul_p.def_jvp
@@ -134,7 +135,7 @@ def _div_impl(x, y):
 
 div_p = binary("div", _div_impl)
 def_identity_with(div_p, 1, (1,))
-def div(x, y): return div_p.bind(x, y)
+def div(x: ArrayLike, y: ArrayLike) -> Array: return div_p.bind(x, y)
 
 
 @div_p.def_jvp
@@ -153,7 +154,7 @@ def _div_transpose(ct, x, y):
 
 
 pow_p = binary("pow", np.power, kinds="fc")
-def pow(x, y): return pow_p.bind(x, y)
+def pow(x: ArrayLike, y: ArrayLike) -> Array: return pow_p.bind(x, y)
 
 
 @pow_p.def_jvp
@@ -173,7 +174,12 @@ def _pow_jvp(primals, tangents):
 
 
 integer_pow_p = Primitive("integer_pow")
-def integer_pow(x, y: int): return x if y == 1 else integer_pow_p.bind(x, y=int(y))
+
+
+def integer_pow(x: ArrayLike, y: int) -> Array:
+    return x if y == 1 else integer_pow_p.bind(x, y=int(y))
+
+
 integer_pow_p.def_impl(lambda x, y: np.power(x, y) if y >= 0 else 1 / np.power(x, -y))
 
 
@@ -211,15 +217,15 @@ def _minmax_jvp(prim, x_wins):
 
 
 max_p = binary("max", np.maximum)
-def max(x, y): return max_p.bind(x, y)
+def max(x: ArrayLike, y: ArrayLike) -> Array: return max_p.bind(x, y)
 _minmax_jvp(max_p, lambda x, y: gt(x, y))
 
 min_p = binary("min", np.minimum)
-def min(x, y): return min_p.bind(x, y)
+def min(x: ArrayLike, y: ArrayLike) -> Array: return min_p.bind(x, y)
 _minmax_jvp(min_p, lambda x, y: lt(x, y))
 
 rem_p = binary("rem", np.fmod)  # the sign of the dividend, as C and JAX
-def rem(x, y): return rem_p.bind(x, y)
+def rem(x: ArrayLike, y: ArrayLike) -> Array: return rem_p.bind(x, y)
 
 
 @rem_p.def_jvp
@@ -233,7 +239,7 @@ def _rem_jvp(primals, tangents):
 
 
 atan2_p = binary("atan2", np.arctan2, kinds="f")
-def atan2(x, y): return atan2_p.bind(x, y)
+def atan2(x: ArrayLike, y: ArrayLike) -> Array: return atan2_p.bind(x, y)
 
 
 @atan2_p.def_jvp
@@ -261,110 +267,110 @@ def _one(x):
 
 
 abs_p = unary("abs", np.abs, kinds="iuf")
-def abs(x): return abs_p.bind(x)
+def abs(x: ArrayLike) -> Array: return abs_p.bind(x)
 _unary_jvp(abs_p, lambda x, y: sign(x))  # sign(0) = 0: the derivative at 0 is 0
 
 sign_p = unary("sign", np.sign, kinds="iuf")
-def sign(x): return sign_p.bind(x)
+def sign(x: ArrayLike) -> Array: return sign_p.bind(x)
 def_zero_jvp(sign_p)
 
 exp_p = unary("exp", np.exp)
-def exp(x): return exp_p.bind(x)
+def exp(x: ArrayLike) -> Array: return exp_p.bind(x)
 _unary_jvp(exp_p, lambda x, y: y)
 
 log_p = unary("log", np.log)
-def log(x): return log_p.bind(x)
+def log(x: ArrayLike) -> Array: return log_p.bind(x)
 _unary_jvp(log_p, lambda x, y: div(_one(x), x))
 
 log1p_p = unary("log1p", np.log1p)
-def log1p(x): return log1p_p.bind(x)
+def log1p(x: ArrayLike) -> Array: return log1p_p.bind(x)
 _unary_jvp(log1p_p, lambda x, y: div(_one(x), add(x, _one(x))))
 
 expm1_p = unary("expm1", np.expm1)
-def expm1(x): return expm1_p.bind(x)
+def expm1(x: ArrayLike) -> Array: return expm1_p.bind(x)
 _unary_jvp(expm1_p, lambda x, y: add(y, _one(x)))
 
 sin_p = unary("sin", np.sin)
-def sin(x): return sin_p.bind(x)
+def sin(x: ArrayLike) -> Array: return sin_p.bind(x)
 _unary_jvp(sin_p, lambda x, y: cos(x))
 
 cos_p = unary("cos", np.cos)
-def cos(x): return cos_p.bind(x)
+def cos(x: ArrayLike) -> Array: return cos_p.bind(x)
 _unary_jvp(cos_p, lambda x, y: neg(sin(x)))
 
 tan_p = unary("tan", np.tan)
-def tan(x): return tan_p.bind(x)
+def tan(x: ArrayLike) -> Array: return tan_p.bind(x)
 _unary_jvp(tan_p, lambda x, y: add(_one(x), mul(y, y)))
 
 asin_p = unary("asin", np.arcsin)
-def asin(x): return asin_p.bind(x)
+def asin(x: ArrayLike) -> Array: return asin_p.bind(x)
 _unary_jvp(asin_p, lambda x, y: rsqrt(sub(_one(x), mul(x, x))))
 
 acos_p = unary("acos", np.arccos)
-def acos(x): return acos_p.bind(x)
+def acos(x: ArrayLike) -> Array: return acos_p.bind(x)
 _unary_jvp(acos_p, lambda x, y: neg(rsqrt(sub(_one(x), mul(x, x)))))
 
 atan_p = unary("atan", np.arctan)
-def atan(x): return atan_p.bind(x)
+def atan(x: ArrayLike) -> Array: return atan_p.bind(x)
 _unary_jvp(atan_p, lambda x, y: div(_one(x), add(_one(x), mul(x, x))))
 
 sinh_p = unary("sinh", np.sinh)
-def sinh(x): return sinh_p.bind(x)
+def sinh(x: ArrayLike) -> Array: return sinh_p.bind(x)
 _unary_jvp(sinh_p, lambda x, y: cosh(x))
 
 cosh_p = unary("cosh", np.cosh)
-def cosh(x): return cosh_p.bind(x)
+def cosh(x: ArrayLike) -> Array: return cosh_p.bind(x)
 _unary_jvp(cosh_p, lambda x, y: sinh(x))
 
 tanh_p = unary("tanh", np.tanh)
-def tanh(x): return tanh_p.bind(x)
+def tanh(x: ArrayLike) -> Array: return tanh_p.bind(x)
 _unary_jvp(tanh_p, lambda x, y: sub(_one(x), mul(y, y)))
 
 asinh_p = unary("asinh", np.arcsinh)
-def asinh(x): return asinh_p.bind(x)
+def asinh(x: ArrayLike) -> Array: return asinh_p.bind(x)
 _unary_jvp(asinh_p, lambda x, y: rsqrt(add(mul(x, x), _one(x))))
 
 acosh_p = unary("acosh", np.arccosh)
-def acosh(x): return acosh_p.bind(x)
+def acosh(x: ArrayLike) -> Array: return acosh_p.bind(x)
 _unary_jvp(acosh_p, lambda x, y: rsqrt(mul(sub(x, _one(x)), add(x, _one(x)))))
 
 atanh_p = unary("atanh", np.arctanh)
-def atanh(x): return atanh_p.bind(x)
+def atanh(x: ArrayLike) -> Array: return atanh_p.bind(x)
 _unary_jvp(atanh_p, lambda x, y: div(_one(x), sub(_one(x), mul(x, x))))
 
 sqrt_p = unary("sqrt", np.sqrt)
-def sqrt(x): return sqrt_p.bind(x)
+def sqrt(x: ArrayLike) -> Array: return sqrt_p.bind(x)
 _unary_jvp(sqrt_p, lambda x, y: div(_scalar(x, 0.5), y))  # +inf at 0, as JAX
 
 rsqrt_p = unary("rsqrt", lambda x: 1 / np.sqrt(x))
-def rsqrt(x): return rsqrt_p.bind(x)
+def rsqrt(x: ArrayLike) -> Array: return rsqrt_p.bind(x)
 _unary_jvp(rsqrt_p, lambda x, y: mul(_scalar(x, -0.5), div(y, x)))
 
 logistic_p = unary("logistic", lambda x: 0.5 * np.tanh(0.5 * x) + 0.5)
-def logistic(x): return logistic_p.bind(x)
+def logistic(x: ArrayLike) -> Array: return logistic_p.bind(x)
 _unary_jvp(logistic_p, lambda x, y: mul(y, sub(_one(x), y)))
 
 _erf_vec = np.vectorize(math.erf, otypes=[np.float64])
 erf_p = unary("erf", lambda x: _erf_vec(x).astype(np.result_type(x)), kinds="f")
-def erf(x): return erf_p.bind(x)
+def erf(x: ArrayLike) -> Array: return erf_p.bind(x)
 _unary_jvp(erf_p, lambda x, y: mul(_scalar(x, 2 / math.sqrt(math.pi)),
                                    exp(neg(mul(x, x)))))
 
 _erfc_vec = np.vectorize(math.erfc, otypes=[np.float64])  # accurate where 1 - erf is 0
 erfc_p = unary("erfc", lambda x: _erfc_vec(x).astype(np.result_type(x)), kinds="f")
-def erfc(x): return erfc_p.bind(x)
+def erfc(x: ArrayLike) -> Array: return erfc_p.bind(x)
 _unary_jvp(erfc_p, lambda x, y: mul(_scalar(x, -2 / math.sqrt(math.pi)), exp(neg(mul(x, x)))))
 
 square_p = unary("square", np.square, kinds="iufc")
-def square(x): return square_p.bind(x)
+def square(x: ArrayLike) -> Array: return square_p.bind(x)
 _unary_jvp(square_p, lambda x, y: mul(_scalar(x, 2), x))
 
 floor_p = unary("floor", np.floor, kinds="f")
-def floor(x): return floor_p.bind(x)
+def floor(x: ArrayLike) -> Array: return floor_p.bind(x)
 def_zero_jvp(floor_p)
 
 ceil_p = unary("ceil", np.ceil, kinds="f")
-def ceil(x): return ceil_p.bind(x)
+def ceil(x: ArrayLike) -> Array: return ceil_p.bind(x)
 def_zero_jvp(ceil_p)
 
 
@@ -390,7 +396,7 @@ round_p = unary("round", _round_impl, kinds="f")
 def_zero_jvp(round_p)
 
 
-def round(x, rounding_method: int = RoundingMethod.AWAY_FROM_ZERO):
+def round(x: ArrayLike, rounding_method: int = RoundingMethod.AWAY_FROM_ZERO) -> Array:
     """Round to the nearest integer; halves away from zero by default, as
     ``jax.lax.round`` (``RoundingMethod.TO_NEAREST_EVEN`` as ``numpy.round``).
 
@@ -415,22 +421,22 @@ lt_p = _comparison("lt", np.less)
 le_p = _comparison("le", np.less_equal)
 gt_p = _comparison("gt", np.greater)
 ge_p = _comparison("ge", np.greater_equal)
-def eq(x, y): return eq_p.bind(x, y)
-def ne(x, y): return ne_p.bind(x, y)
-def lt(x, y): return lt_p.bind(x, y)
-def le(x, y): return le_p.bind(x, y)
-def gt(x, y): return gt_p.bind(x, y)
-def ge(x, y): return ge_p.bind(x, y)
+def eq(x: ArrayLike, y: ArrayLike) -> Array: return eq_p.bind(x, y)
+def ne(x: ArrayLike, y: ArrayLike) -> Array: return ne_p.bind(x, y)
+def lt(x: ArrayLike, y: ArrayLike) -> Array: return lt_p.bind(x, y)
+def le(x: ArrayLike, y: ArrayLike) -> Array: return le_p.bind(x, y)
+def gt(x: ArrayLike, y: ArrayLike) -> Array: return gt_p.bind(x, y)
+def ge(x: ArrayLike, y: ArrayLike) -> Array: return ge_p.bind(x, y)
 
 and_p = binary("and", np.bitwise_and, kinds="biu")
 or_p = binary("or", np.bitwise_or, kinds="biu")
-def bitwise_and(x, y): return and_p.bind(x, y)
-def bitwise_or(x, y): return or_p.bind(x, y)
+def bitwise_and(x: ArrayLike, y: ArrayLike) -> Array: return and_p.bind(x, y)
+def bitwise_or(x: ArrayLike, y: ArrayLike) -> Array: return or_p.bind(x, y)
 def_zero_jvp(and_p)
 def_zero_jvp(or_p)
 
 not_p = unary("not", np.invert, kinds="biu")
-def bitwise_not(x): return not_p.bind(x)
+def bitwise_not(x: ArrayLike) -> Array: return not_p.bind(x)
 def_zero_jvp(not_p)
 
 
@@ -439,7 +445,7 @@ def_zero_jvp(not_p)
 select_n_p = Primitive("select_n")
 
 
-def select_n(which, *cases):
+def select_n(which: ArrayLike, *cases: ArrayLike) -> Array:
     """``cases[which]`` elementwise; a boolean ``which`` picks ``cases[1]`` where true.
 
     >>> import numpy as np
@@ -500,7 +506,7 @@ def _select_n_transpose(ct, which, *cases):
 convert_element_type_p = Primitive("convert_element_type")
 
 
-def convert_element_type(x, new_dtype):
+def convert_element_type(x: ArrayLike, new_dtype: DTypeLike) -> Array:
     """``x`` converted to ``new_dtype`` (no equation if it already has it).
 
     >>> import numpy as np

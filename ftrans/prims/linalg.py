@@ -16,14 +16,20 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Sequence
 
 import numpy as np
+from typing_extensions import TypeAlias
 
 from ftrans.ad_util import Zero, add_tangents, check_linear_in, is_undefined
 from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims.elementwise import add, convert_element_type, mul, neg, sub
 from ftrans.prims.reductions import reduce_sum
 from ftrans.prims.shape import transpose
+from ftrans.typing import Array, ArrayLike, DTypeLike
+
+DotDimensionNumbers: TypeAlias = tuple[tuple[Sequence[int], Sequence[int]],
+                                       tuple[Sequence[int], Sequence[int]]]
 
 __all__ = ["dot_general", "dot", "cholesky", "triangular_solve", "solve", "det",
            "slogdet"]
@@ -34,7 +40,8 @@ __all__ = ["dot_general", "dot", "cholesky", "triangular_solve", "solve", "det",
 dot_general_p = Primitive("dot_general")
 
 
-def dot_general(x, y, dimension_numbers, preferred_element_type=None):
+def dot_general(x: ArrayLike, y: ArrayLike, dimension_numbers: DotDimensionNumbers,
+                preferred_element_type: DTypeLike | None = None) -> Array:
     """A general tensor contraction, as ``jax.lax.dot_general``.
 
     ``dimension_numbers = ((lhs_contracting, rhs_contracting), (lhs_batch,
@@ -54,7 +61,7 @@ def dot_general(x, y, dimension_numbers, preferred_element_type=None):
                               preferred_element_type=pref)
 
 
-def dot(x, y, preferred_element_type=None):
+def dot(x: ArrayLike, y: ArrayLike, preferred_element_type: DTypeLike | None = None) -> Array:
     """Vector/matrix product contracting the last axis of ``x`` with the first
     axis of ``y``, as ``jax.lax.dot``.
 
@@ -238,7 +245,7 @@ def _half(x):
 cholesky_p = Primitive("cholesky")
 
 
-def cholesky(x, *, symmetrize_input: bool = True):
+def cholesky(x: ArrayLike, *, symmetrize_input: bool = True) -> Array:
     """Lower Cholesky factor ``L`` of a symmetric positive-definite ``x``
     (``x = L Lᵀ``), batched over leading axes, as ``jax.lax.linalg.cholesky``.
 
@@ -284,9 +291,9 @@ def _cholesky_jvp(primals, tangents):
 triangular_solve_p = Primitive("triangular_solve")
 
 
-def triangular_solve(a, b, left_side: bool = False, lower: bool = False,
+def triangular_solve(a: ArrayLike, b: ArrayLike, left_side: bool = False, lower: bool = False,
                      transpose_a: bool = False, conjugate_a: bool = False,
-                     unit_diagonal: bool = False):
+                     unit_diagonal: bool = False) -> Array:
     """Solve ``op(a) x = b`` (``left_side=True``) or ``x op(a) = b`` for a
     triangular ``a``, as ``jax.lax.linalg.triangular_solve``.
 
@@ -368,7 +375,7 @@ def _triangular_solve_transpose(ct, a, b, transpose_a, **params):
 solve_p = Primitive("solve")
 
 
-def solve(a, b):
+def solve(a: ArrayLike, b: ArrayLike) -> Array:
     """Solve ``a x = b`` for square ``a`` (..., n, n) and ``b`` (..., n, k)
     with the same batch axes. ``ftrans.numpy.linalg.solve`` broadcasts.
 
@@ -413,7 +420,7 @@ def _solve_transpose(ct, a, b):
 det_p = Primitive("det")
 
 
-def det(a):
+def det(a: ArrayLike) -> Array:
     """Determinant of each matrix of a batch (..., n, n).
 
     >>> import numpy as np
@@ -443,7 +450,7 @@ def _det_jvp(primals, tangents):
 slogdet_p = Primitive("slogdet", multiple_results=True)
 
 
-def slogdet(a):
+def slogdet(a: ArrayLike) -> tuple[Array, Array]:
     """``(sign, log|det a|)`` of each matrix of a batch (..., n, n).
 
     >>> import numpy as np

@@ -12,6 +12,8 @@ their binary operation.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from ftrans.ad_util import Zero
@@ -20,6 +22,7 @@ from ftrans.prims._families import def_linear, def_zero_jvp
 from ftrans.prims.elementwise import (add, convert_element_type, div, eq, max_p,
                                       min_p, mul, mul_p)
 from ftrans.prims.shape import broadcast_in_dim, pad, reshape, rev, slice, transpose
+from ftrans.typing import Array, ArrayLike, DTypeLike
 
 __all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax",
            "argmin", "cumsum", "cumprod", "cummax", "cummin"]
@@ -68,7 +71,7 @@ def _keep_dims(x_shape, axes):
 reduce_sum_p = Primitive("reduce_sum")
 
 
-def reduce_sum(x, axes):
+def reduce_sum(x: ArrayLike, axes: Sequence[int]) -> Array:
     """The sum over ``axes``.
 
     >>> reduce_sum(np.ones((2, 3)), (1,))
@@ -131,7 +134,7 @@ def _extremum_jvp(prim):
 reduce_max_p = Primitive("reduce_max")
 
 
-def reduce_max(x, axes):
+def reduce_max(x: ArrayLike, axes: Sequence[int]) -> Array:
     """The maximum over ``axes`` (``-inf`` over no entries).
 
     >>> reduce_max(np.array([[1., 5.], [7., 2.]]), (0,))
@@ -147,7 +150,7 @@ _extremum_jvp(reduce_max_p)
 reduce_min_p = Primitive("reduce_min")
 
 
-def reduce_min(x, axes):
+def reduce_min(x: ArrayLike, axes: Sequence[int]) -> Array:
     """The minimum over ``axes`` (``+inf`` over no entries).
 
     >>> reduce_min(np.array([[1., 5.], [7., 2.]]), (1,))
@@ -166,7 +169,7 @@ _extremum_jvp(reduce_min_p)
 reduce_prod_p = Primitive("reduce_prod")
 
 
-def reduce_prod(x, axes):
+def reduce_prod(x: ArrayLike, axes: Sequence[int]) -> Array:
     """The product over ``axes``.
 
     >>> reduce_prod(np.array([[1., 2.], [3., 4.]]), (1,))
@@ -240,7 +243,7 @@ argmax_p = _arg_prim("argmax", np.argmax)
 argmin_p = _arg_prim("argmin", np.argmin)
 
 
-def argmax(x, axis: int, index_dtype=np.int64):
+def argmax(x: ArrayLike, axis: int, index_dtype: DTypeLike = np.int64) -> Array:
     """The index of the first maximum along ``axis``, as numpy.
 
     >>> argmax(np.array([[1., 5., 5.], [7., 2., 0.]]), 1, np.int64)
@@ -250,7 +253,7 @@ def argmax(x, axis: int, index_dtype=np.int64):
                          index_dtype=np.dtype(index_dtype))
 
 
-def argmin(x, axis: int, index_dtype=np.int64):
+def argmin(x: ArrayLike, axis: int, index_dtype: DTypeLike = np.int64) -> Array:
     """The index of the first minimum along ``axis``, as numpy.
 
     >>> argmin(np.array([[1., 5., 1.], [7., 2., 0.]]), 1, np.int64)
@@ -265,7 +268,7 @@ def argmin(x, axis: int, index_dtype=np.int64):
 cumsum_p = Primitive("cumsum")
 
 
-def cumsum(x, axis: int, reverse: bool = False):
+def cumsum(x: ArrayLike, axis: int, reverse: bool = False) -> Array:
     """Running sums along ``axis``; with ``reverse``, summed from the end.
 
     >>> cumsum(np.array([1., 2., 3.]), 0), cumsum(np.array([1., 2., 3.]), 0, reverse=True)
@@ -355,7 +358,7 @@ cummax_p = _cumulative("cummax", np.maximum.accumulate, max_p, _lowest, False)
 cummin_p = _cumulative("cummin", np.minimum.accumulate, min_p, _highest, False)
 
 
-def cumprod(x, axis: int, reverse: bool = False):
+def cumprod(x: ArrayLike, axis: int, reverse: bool = False) -> Array:
     """Running products along ``axis``; with ``reverse``, from the end.
 
     >>> cumprod(np.array([1., 2., 3.]), 0)
@@ -364,7 +367,7 @@ def cumprod(x, axis: int, reverse: bool = False):
     return cumprod_p.bind(x, axis=_axis(x, axis, "cumprod"), reverse=bool(reverse))
 
 
-def cummax(x, axis: int, reverse: bool = False):
+def cummax(x: ArrayLike, axis: int, reverse: bool = False) -> Array:
     """Running maxima along ``axis``; with ``reverse``, from the end. Tied
     entries share the tangent (as ``max``).
 
@@ -374,7 +377,7 @@ def cummax(x, axis: int, reverse: bool = False):
     return cummax_p.bind(x, axis=_axis(x, axis, "cummax"), reverse=bool(reverse))
 
 
-def cummin(x, axis: int, reverse: bool = False):
+def cummin(x: ArrayLike, axis: int, reverse: bool = False) -> Array:
     """Running minima along ``axis``; with ``reverse``, from the end. Tied
     entries share the tangent (as ``min``).
 

@@ -28,6 +28,7 @@ from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims._families import def_linear, def_zero_jvp
 from ftrans.prims.elementwise import (add, bitwise_and, bitwise_not, div, eq, mul,
                                       select_n, sub)
+from ftrans.typing import Array, ArrayLike, DTypeLike, Shape
 
 __all__ = ["broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
            "rev", "full", "concatenate", "pad", "slice", "dynamic_slice",
@@ -90,7 +91,7 @@ def _def_linear_in(prim: Primitive, positions: tuple) -> None:
 broadcast_in_dim_p = Primitive("broadcast_in_dim")
 
 
-def broadcast_in_dim(x, shape, broadcast_dimensions):
+def broadcast_in_dim(x: ArrayLike, shape: Shape, broadcast_dimensions: Sequence[int]) -> Array:
     """Broadcast ``x`` to ``shape``; operand axis i becomes output axis
     ``broadcast_dimensions[i]`` (a strictly increasing tuple). Operand axes of
     size 1 may be stretched; the other output axes are new.
@@ -144,7 +145,7 @@ def _broadcast_in_dim_transpose(ct, x, shape, broadcast_dimensions):
     return [reshape(summed, x.aval.shape)]
 
 
-def full(shape, value, dtype=None):
+def full(shape: Shape, value: ArrayLike, dtype: DTypeLike | None = None) -> Array:
     """An array of ``shape`` filled with the scalar ``value`` (a broadcast).
 
     >>> full((2,), 3, np.float64)
@@ -166,7 +167,7 @@ def full(shape, value, dtype=None):
 reshape_p = Primitive("reshape")
 
 
-def reshape(x, new_sizes):
+def reshape(x: ArrayLike, new_sizes: Shape) -> Array:
     """``x`` with the same entries in row-major order and shape ``new_sizes``.
 
     >>> reshape(np.arange(6.), (2, 3))[1]
@@ -201,7 +202,7 @@ reshape_p.def_transpose(lambda ct, x, new_sizes: [reshape(ct, x.aval.shape)])
 transpose_p = Primitive("transpose")
 
 
-def transpose(x, permutation):
+def transpose(x: ArrayLike, permutation: Sequence[int]) -> Array:
     """Permute the axes: output axis i is operand axis ``permutation[i]``.
 
     >>> transpose(np.zeros((2, 3, 4)), (2, 0, 1)).shape
@@ -232,7 +233,7 @@ transpose_p.def_transpose(
 squeeze_p = Primitive("squeeze")
 
 
-def squeeze(x, dimensions):
+def squeeze(x: ArrayLike, dimensions: Sequence[int]) -> Array:
     """Remove the axes ``dimensions``, each of size 1.
 
     >>> squeeze(np.zeros((1, 3, 1)), (0, -1)).shape
@@ -260,7 +261,7 @@ squeeze_p.def_transpose(lambda ct, x, dimensions: [reshape(ct, x.aval.shape)])
 expand_dims_p = Primitive("expand_dims")
 
 
-def expand_dims(x, dimensions):
+def expand_dims(x: ArrayLike, dimensions: Sequence[int]) -> Array:
     """Insert axes of size 1 at ``dimensions`` (positions in the output).
 
     >>> expand_dims(np.zeros(3), (0, -1)).shape
@@ -290,7 +291,7 @@ expand_dims_p.def_transpose(lambda ct, x, dimensions: [reshape(ct, x.aval.shape)
 rev_p = Primitive("rev")
 
 
-def rev(x, dimensions):
+def rev(x: ArrayLike, dimensions: Sequence[int]) -> Array:
     """Reverse the order of the entries along ``dimensions``.
 
     >>> rev(np.arange(3.), (0,))
@@ -320,7 +321,7 @@ rev_p.def_transpose(lambda ct, x, dimensions: [rev(ct, dimensions)])
 concatenate_p = Primitive("concatenate")
 
 
-def concatenate(operands: Sequence, dimension: int):
+def concatenate(operands: Sequence[ArrayLike], dimension: int) -> Array:
     """Join arrays of one dtype along ``dimension``; their other axes must match.
 
     >>> concatenate([np.zeros((1, 2)), np.ones((2, 2))], 0).tolist()
@@ -383,7 +384,8 @@ def _concatenate_transpose(ct, *xs, dimension):
 pad_p = Primitive("pad")
 
 
-def pad(x, padding_value, padding_config):
+def pad(x: ArrayLike, padding_value: ArrayLike,
+        padding_config: Sequence[tuple[int, int, int]]) -> Array:
     """Pad ``x`` with the scalar ``padding_value``: ``padding_config`` holds one
     ``(lo, hi, interior)`` per axis; ``interior`` entries go between adjacent
     elements, and a negative ``lo``/``hi`` removes entries from that end.
@@ -467,7 +469,8 @@ def _pad_transpose(ct, x, padding_value, padding_config):
 slice_p = Primitive("slice")
 
 
-def slice(x, start_indices, limit_indices, strides=None):
+def slice(x: ArrayLike, start_indices: Sequence[int], limit_indices: Sequence[int],
+          strides: Sequence[int] | None = None) -> Array:
     """``x[start:limit:stride]`` along every axis, with static bounds.
 
     >>> slice(np.arange(10.), (1,), (8,), (3,))
@@ -543,7 +546,8 @@ def _clamped_starts(starts, shape, sizes):
 dynamic_slice_p = Primitive("dynamic_slice")
 
 
-def dynamic_slice(x, start_indices, slice_sizes):
+def dynamic_slice(x: ArrayLike, start_indices: Sequence[ArrayLike],
+                  slice_sizes: Shape) -> Array:
     """The window of static size ``slice_sizes`` at traced ``start_indices``
     (clamped so the window stays in bounds).
 
@@ -582,7 +586,8 @@ def _dynamic_slice_transpose(ct, x, *starts, slice_sizes):
 dynamic_update_slice_p = Primitive("dynamic_update_slice")
 
 
-def dynamic_update_slice(x, update, start_indices):
+def dynamic_update_slice(x: ArrayLike, update: ArrayLike,
+                         start_indices: Sequence[ArrayLike]) -> Array:
     """``x`` with the window at traced ``start_indices`` replaced by ``update``
     (starts clamped so the window stays in bounds).
 
@@ -644,7 +649,7 @@ def _taken_shape(x: ShapedArray, indices: ShapedArray, axis: int) -> tuple:
 gather_p = Primitive("gather")
 
 
-def gather(x, indices, axis: int):
+def gather(x: ArrayLike, indices: ArrayLike, axis: int) -> Array:
     """``np.take(x, indices, axis)``: the result has shape
     ``x.shape[:axis] + indices.shape + x.shape[axis+1:]``.
 
@@ -722,7 +727,7 @@ def _index_ids(indices, shape, axis):
 scatter_add_p = _scatter_prim("scatter_add", _scatter_ufunc_impl(np.add))
 
 
-def scatter_add(x, indices, updates, axis: int):
+def scatter_add(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> Array:
     """``x`` with ``updates`` added at ``indices`` along ``axis``; repeated
     indices accumulate (``np.add.at``). ``updates`` has shape
     ``x.shape[:axis] + indices.shape + x.shape[axis+1:]``.
@@ -758,7 +763,7 @@ def _scatter_set_impl(x, indices, updates, axis):
 scatter_p = _scatter_prim("scatter", _scatter_set_impl)
 
 
-def scatter(x, indices, updates, axis: int):
+def scatter(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> Array:
     """``x`` with the entries at ``indices`` along ``axis`` set to ``updates``
     (numpy assignment; of repeated indices the last update wins).
 
@@ -803,7 +808,7 @@ def _scatter_transpose(ct, x, indices, updates, axis):
 scatter_mul_p = _scatter_prim("scatter_mul", _scatter_ufunc_impl(np.multiply))
 
 
-def scatter_mul(x, indices, updates, axis: int):
+def scatter_mul(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> Array:
     """``x`` with its entries at ``indices`` along ``axis`` multiplied by
     ``updates``; repeated indices multiply in turn (``np.multiply.at``).
 
@@ -876,7 +881,7 @@ scatter_min_p = _scatter_prim("scatter_min", _scatter_ufunc_impl(np.minimum))
 scatter_max_p = _scatter_prim("scatter_max", _scatter_ufunc_impl(np.maximum))
 
 
-def scatter_min(x, indices, updates, axis: int):
+def scatter_min(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> Array:
     """``x`` with its entries at ``indices`` along ``axis`` replaced by their
     minimum with ``updates`` (``np.minimum.at``). Ties in the derivative go to
     ``x``, then to the last tied update.
@@ -888,7 +893,7 @@ def scatter_min(x, indices, updates, axis: int):
     return scatter_min_p.bind(x, indices, updates, axis=axis)
 
 
-def scatter_max(x, indices, updates, axis: int):
+def scatter_max(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> Array:
     """``x`` with its entries at ``indices`` along ``axis`` replaced by their
     maximum with ``updates`` (``np.maximum.at``). Ties in the derivative go to
     ``x``, then to the last tied update.
@@ -909,7 +914,7 @@ _scatter_extremum_jvp(scatter_max_p)
 iota_p = Primitive("iota")
 
 
-def iota(dtype, shape, dimension):
+def iota(dtype: DTypeLike, shape: int | Shape, dimension: int) -> Array:
     """An array of ``shape`` whose entries count 0, 1, ... along ``dimension``.
 
     >>> iota(np.int64, (2, 3), 1)

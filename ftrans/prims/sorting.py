@@ -15,6 +15,7 @@ import numpy as np
 from ftrans.core import Primitive, ShapedArray
 from ftrans.prims._families import def_zero_jvp
 from ftrans.prims.reductions import _axis
+from ftrans.typing import Array, ArrayLike, DTypeLike
 
 __all__ = ["argsort", "searchsorted"]
 
@@ -33,7 +34,8 @@ def _check_index_dtype(name, index_dtype, n: int) -> None:
 argsort_p = Primitive("argsort")
 
 
-def argsort(x, axis: int, descending: bool = False, index_dtype=np.int64):
+def argsort(x: ArrayLike, axis: int, descending: bool = False,
+            index_dtype: DTypeLike = np.int64) -> Array:
     """The permutation that stably sorts ``x`` along ``axis``: ties keep their
     original order, ascending or (with ``descending``) descending. NaNs sort
     last ascending, first descending.
@@ -73,7 +75,8 @@ def_zero_jvp(argsort_p)
 searchsorted_p = Primitive("searchsorted")
 
 
-def searchsorted(sorted_arr, values, side: str = "left", index_dtype=np.int64):
+def searchsorted(sorted_arr: ArrayLike, values: ArrayLike, side: str = "left",
+                 index_dtype: DTypeLike = np.int64) -> Array:
     """For each of ``values``, the index in the ascending 1-D ``sorted_arr``
     where it would be inserted to keep it sorted: before equal entries
     (``side="left"``) or after them (``"right"``), as ``np.searchsorted``.

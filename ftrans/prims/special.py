@@ -16,6 +16,7 @@ from ftrans.transforms.dce import dce_jaxpr
 from ftrans.transforms.jvp import jvp_jaxpr
 from ftrans.transforms.partial_eval import partial_eval_jaxpr
 from ftrans.transforms.transpose import transpose_jaxpr
+from ftrans.typing import PyTree
 
 __all__ = ["stop_gradient"]
 
@@ -30,7 +31,7 @@ stop_gradient_p = unary("stop_gradient", lambda x: x, float_only=False)
 def_zero_jvp(stop_gradient_p)
 
 
-def stop_gradient(x):
+def stop_gradient(x: PyTree) -> PyTree:
     """The identity, whose derivative is zero (for every leaf of a pytree).
 
     >>> import ftrans, ftrans.lax as lax
