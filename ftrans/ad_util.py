@@ -7,7 +7,6 @@ equation being transposed.
 
 from __future__ import annotations
 
-import numpy as np
 
 from ftrans.core import ShapedArray, get_aval
 

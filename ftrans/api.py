@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from ftrans.ad_util import Zero, is_differentiable
+from ftrans.ad_util import is_differentiable
 from ftrans.core import ClosedJaxpr, ShapedArray, get_aval
 from ftrans.dtypes import float0
 from ftrans.errors import fn_name
@@ -97,7 +97,8 @@ def _outs(tree):
     return tree_unflatten(treedef, [_out(x) for x in leaves])
 
 
-def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Callable[..., ClosedJaxpr]:
+def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()
+               ) -> Callable[..., ClosedJaxpr]:
     """A function that traces ``fun`` abstractly and returns its jaxpr.
 
     >>> import numpy as np, ftrans, ftrans.numpy as jnp

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ftrans.tree_util import tree_flatten, tree_map, tree_unflatten
+from ftrans.tree_util import tree_flatten, tree_map
 from ftrans.typing import PyTree
 
 __all__ = ["check_grads", "check_jvp", "check_vjp", "numerical_jvp"]

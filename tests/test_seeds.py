@@ -25,7 +25,7 @@ def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-# --- softmax cross-entropy -------------------------------------------------------------------
+# --- softmax cross-entropy --------------------------------------------------------------
 
 def ce_log_softmax(W, b, x, y):
     return -_nn().log_softmax(W @ x + b)[y]
@@ -62,7 +62,7 @@ def test_softmax_cross_entropy_check_grads(rng):
     check_grads(lambda W, b, x: ce_log_softmax(W, b, x, 2), (W, b, x), order=2)
 
 
-# --- skip connection --------------------------------------------------------------------------
+# --- skip connection --------------------------------------------------------------------
 
 def skip(W1, W2, x):
     return W2 @ _nn().relu(W1 @ x) + x
@@ -93,7 +93,7 @@ def test_skip_connection(rng):
     check_grads(skip, (W1, W2, x), order=1)
 
 
-# --- a graph with a shared input; parameter sharing --------------------------------------------
+# --- a graph with a shared input; parameter sharing -------------------------------------
 
 def test_shared_input_graph():
     e = lambda a, b: (a + b) * (b + 1.0)  # noqa: E731
@@ -124,7 +124,7 @@ def test_parameter_sharing_vectorized(rng):
     check_grads(lambda x: x * jnp.exp(x ** 2), (x,), order=2)
 
 
-# --- a 3-layer MLP: the backprop recursion ------------------------------------------------------
+# --- a 3-layer MLP: the backprop recursion ----------------------------------------------
 
 def mlp_loss(params, x, t):
     h1 = jnp.tanh(params["W1"] @ x + params["b1"])
@@ -170,7 +170,7 @@ def test_mlp_check_grads(rng):
     check_grads(lambda p, x: mlp_loss(p, x, t), (p, x), order=2)
 
 
-# --- Jacobians: tall and wide ---------------------------------------------------------------------
+# --- Jacobians: tall and wide -----------------------------------------------------------
 
 def test_tall_jacobian(rng):
     A = rng.standard_normal((50, 3))
@@ -196,7 +196,7 @@ def test_wide_jacobian(rng):
     np.testing.assert_allclose(Jf, Jr, rtol=1e-12)
 
 
-# --- Hessians --------------------------------------------------------------------------------------
+# --- Hessians ---------------------------------------------------------------------------
 
 def quad(A):
     return lambda x: x @ A @ x

@@ -226,7 +226,7 @@ def squeeze(a: ArrayLike, axis: Axis = None) -> Array:
     return lax.reshape(a, tuple(d for i, d in enumerate(s) if i not in axes))
 
 
-# --- joining ------------------------------------------------------------------------
+# --- joining ----------------------------------------------------------------------------
 
 def _common_dtype(arrays, dtype=None):
     dt = np.dtype(dtype) if dtype is not None else result_type(
@@ -493,7 +493,7 @@ def dsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[Arr
     return split(ary, indices_or_sections, 2)
 
 
-# --- tiling, repeating, broadcasting ------------------------------------------------------
+# --- tiling, repeating, broadcasting ----------------------------------------------------
 
 def tile(A: ArrayLike, reps: int | Sequence[int]) -> Array:
     """Repeat the whole array ``reps`` times along each axis.
@@ -578,7 +578,7 @@ def broadcast_arrays(*args: ArrayLike) -> list[Array]:
     return [broadcast_to_shape(a, s) for a in args]
 
 
-# --- flipping and rolling ----------------------------------------------------------------------
+# --- flipping and rolling ---------------------------------------------------------------
 
 def flip(m: ArrayLike, axis: Axis = None) -> Array:
     """Reverse the order of elements along ``axis`` (all axes by default).
@@ -675,7 +675,7 @@ def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Array:
     return flip(lax.transpose(m, perm), a1)
 
 
-# --- diagonals and triangles ---------------------------------------------------------------------
+# --- diagonals and triangles ------------------------------------------------------------
 
 def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     """The ``offset`` diagonal of the ``axis1``/``axis2`` planes, as a new last axis.
@@ -742,7 +742,7 @@ def triu(m: ArrayLike, k: int = 0) -> Array:
     return _triangle("triu", m, k, False)
 
 
-# --- padding and differences -----------------------------------------------------------------------
+# --- padding and differences ------------------------------------------------------------
 
 def _pad_widths(pad_width, nd: int) -> list:
     pw = np.asarray(pad_width, dtype=np.int64)

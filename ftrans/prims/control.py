@@ -20,7 +20,7 @@ from ftrans.errors import fn_name
 from ftrans.eval import eval_jaxpr
 from ftrans.prims._subjaxpr import (add_unused_inputs, as_operand, groups,
                                     hoist_consts, reorder, trace_tree_fn)
-from ftrans.tracing import Tracer, trace_to_jaxpr
+from ftrans.tracing import trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr, dce_prune, select_inputs
 from ftrans.transforms.jvp import jvp_jaxpr
 from ftrans.transforms.partial_eval import partial_eval_jaxpr

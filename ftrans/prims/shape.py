@@ -26,7 +26,7 @@ import numpy as np
 from ftrans.ad_util import Zero, add_tangents, instantiate, is_undefined, zeros
 from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims._families import def_linear, def_zero_jvp
-from ftrans.prims.elementwise import (add, bitwise_and, bitwise_not, div, eq, mul,
+from ftrans.prims.elementwise import (bitwise_and, bitwise_not, div, eq, mul,
                                       select_n, sub)
 from ftrans.typing import Array, ArrayLike, DTypeLike, Shape
 
