@@ -16,6 +16,7 @@ from typing import Callable, Sequence, overload
 import numpy as np
 
 from ftrans import lax
+from ftrans.core import get_aval
 from ftrans.dtypes import to_inexact
 from ftrans.prims.shape import broadcast_in_dim_p
 from ftrans.tracing import Tracer, bind_beside
@@ -141,9 +142,10 @@ def _broadcast_shape(name, *args):
     try:
         return np.broadcast_shapes(*[_shape(a) for a in args])
     except ValueError:
-        shapes = " and ".join(str(_shape(a)) for a in args)
-        raise ValueError(f"{name}: operands could not be broadcast together with "
-                         f"shapes {shapes}") from None
+        types = " and ".join(get_aval(a).str_short() for a in args)
+        raise ValueError(f"{name}: operands of types {types} could not be broadcast "
+                         "together (numpy broadcasting: trailing axes must be equal "
+                         "or 1); reshape or expand one of them") from None
 
 
 def _already_promoted(args, inexact: bool):
