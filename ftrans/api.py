@@ -208,6 +208,7 @@ class _Linearized:
             vals = eval_jaxpr_seeded(known.jaxpr, known.consts, traced.flat_in, seeds)
         else:
             vals = eval_closed(known, *traced.flat_in)
+        traced.values.clear()  # keep only the residuals alive, not every intermediate
         self.outs, self.residuals = vals[:n_all], vals[n_all:]
         self.linear = dce_jaxpr(self.linear)
         self.n_res = n_res

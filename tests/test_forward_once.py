@@ -39,3 +39,24 @@ def test_nested_grad_still_differentiates_the_forward_pass():
     prim, _ = _counting_sin()
     f = lambda x: prim.bind(x)  # noqa: E731
     assert np.isclose(ftrans.grad(ftrans.grad(f))(0.4), -np.sin(0.4))
+
+
+def test_vjp_keeps_only_residuals_alive():
+    import gc
+    import weakref
+
+    big = []
+
+    def f(x):
+        y = ftrans.numpy.sin(x)      # an intermediate that is a residual (cos x is)
+        z = y * 3.0                  # an intermediate nobody needs afterwards
+        big.append(z)
+        return ftrans.numpy.sum(z)
+
+    _, f_vjp = ftrans.vjp(f, np.ones(1000))
+    # the tracer of z keeps its value; what matters is that vjp_fn does not
+    value_ref = weakref.ref(big[0].val)
+    big.clear()
+    gc.collect()
+    assert value_ref() is None
+    np.testing.assert_allclose(f_vjp(1.0)[0], 3.0 * np.cos(np.ones(1000)))
