@@ -166,9 +166,10 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
     flat = traced.flat_in
     t_flat = _check_tangents("jvp", flat, tangents, traced.in_tree)
     mask = _diff_mask(flat)
-    jvp_closed, out_nz = jvp_jaxpr(traced.closed, mask)
-    res = eval_closed(dce_jaxpr(jvp_closed), *flat,
-                      *[t for t, m in zip(t_flat, mask) if m])
+    primal_map: dict = {}
+    jvp_closed, out_nz = jvp_jaxpr(traced.closed, mask, primal_map=primal_map)
+    res = _eval_reusing_forward(traced, dce_jaxpr(jvp_closed), primal_map,
+                                [*flat, *[t for t, m in zip(t_flat, mask) if m]])
     n_all = len(traced.closed.out_avals)
     outs, tans = res[:n_all], iter(res[n_all:])
     out_tans = [next(tans) if nz else np.zeros(o.shape, float0)
@@ -176,6 +177,19 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
     out, aux = traced.split(outs)
     result = (_outs(out), _outs(tree_unflatten(traced.out_tree, out_tans)))
     return (*result, _outs(aux)) if has_aux else result
+
+
+def _eval_reusing_forward(traced: _Traced, closed: ClosedJaxpr, primal_map: dict,
+                          args: list) -> list:
+    """Evaluate a jaxpr derived from ``traced.closed`` by ``jvp_jaxpr``; the
+    primal values the concrete trace already computed are reused, not
+    recomputed (DESIGN §1). ``primal_map`` maps its variables to the trace's."""
+    if not traced.values or any(type(x) is Tracer for x in
+                                [*args, *traced.closed.consts]):
+        return eval_closed(closed, *args)
+    seeds = {new: traced.values[old] for new, old in primal_map.items()
+             if old in traced.values}
+    return eval_jaxpr_seeded(closed.jaxpr, closed.consts, args, seeds)
 
 
 # --- linearize: jvp + partial_eval -----------------------------------------------
@@ -199,15 +213,8 @@ class _Linearized:
         known, self.linear, _, n_res = partial_eval_jaxpr(
             jvp_closed, [False] * n_in + [True] * n_t,
             instantiate=[False] * n_all + [True] * n_tan_main)
-        known = dce_jaxpr(known)
-        if traced.values and not any(type(x) is Tracer for x in
-                                     [*traced.flat_in, *closed.consts]):
-            # the forward pass already ran while tracing: reuse its values
-            seeds = {new: traced.values[old] for new, old in primal_map.items()
-                     if old in traced.values}
-            vals = eval_jaxpr_seeded(known.jaxpr, known.consts, traced.flat_in, seeds)
-        else:
-            vals = eval_closed(known, *traced.flat_in)
+        vals = _eval_reusing_forward(traced, dce_jaxpr(known), primal_map,
+                                     traced.flat_in)
         traced.values.clear()  # keep only the residuals alive, not every intermediate
         self.outs, self.residuals = vals[:n_all], vals[n_all:]
         self.linear = dce_jaxpr(self.linear)

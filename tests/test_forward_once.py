@@ -60,3 +60,12 @@ def test_vjp_keeps_only_residuals_alive():
     gc.collect()
     assert value_ref() is None
     np.testing.assert_allclose(f_vjp(1.0)[0], 3.0 * np.cos(np.ones(1000)))
+
+
+def test_jvp_runs_the_forward_computation_once():
+    prim, calls = _counting_sin()
+    x = np.array([0.3, 0.7])
+    y, y_dot = ftrans.jvp(lambda x: prim.bind(prim.bind(x)), (x,), (np.ones(2),))
+    np.testing.assert_allclose(y, np.sin(np.sin(x)))
+    np.testing.assert_allclose(y_dot, np.cos(np.sin(x)) * np.cos(x))
+    assert calls["n"] == 2
