@@ -28,14 +28,34 @@ def _broadcastable(a, b) -> bool:
         return False
 
 
-def _random_program(seed):
+def _structured(kind, a, pick):
+    """Indexing, selection, concatenation and control flow on ``a``."""
+    if kind == "index" and jnp.ndim(a) > 0:
+        return a[..., ::-1] if pick % 2 else a[0]
+    if kind == "where":
+        return jnp.where(a > 0.1, a, 0.5 * a - 0.05)
+    if kind == "concat" and jnp.ndim(a) > 0:
+        return jnp.concatenate([a, jnp.sin(a)], axis=-1)
+    if kind == "scan" and jnp.ndim(a) == 2:
+        return ftrans.lax.scan(lambda c, x: (jnp.tanh(c + x), c * x), jnp.zeros(a.shape[1]),
+                               a)[1]
+    if kind == "cond":
+        return ftrans.lax.cond(jnp.sum(a) > 0, jnp.sin, lambda v: v * jnp.cos(v), a)
+    if kind == "at" and jnp.ndim(a) > 0:
+        return jnp.at(a)[..., 0].add(jnp.sum(a * a))
+    return None
+
+
+def _random_program(seed, structured=False):
     rng = np.random.default_rng(seed)
     n_in = int(rng.integers(1, 4))
     shapes = [SHAPES[i] for i in rng.integers(0, len(SHAPES), n_in)]
     steps = []
+    kinds = ["unary", "binary", "reduce", "matmul"]
+    if structured:
+        kinds += ["index", "where", "concat", "scan", "cond", "at"]
     for _ in range(int(rng.integers(3, 9))):
-        kind = rng.choice(["unary", "binary", "reduce", "matmul"], p=[0.4, 0.4, 0.1, 0.1])
-        steps.append((kind, int(rng.integers(0, 1000))))
+        steps.append((rng.choice(kinds), int(rng.integers(0, 1000))))
     args = tuple(rng.uniform(-1.5, 1.5, s) for s in shapes)
 
     def program(*xs):
@@ -53,6 +73,8 @@ def _random_program(seed):
             elif kind == "matmul" and jnp.ndim(a) == 2:
                 w = np.linspace(-1.0, 1.0, a.shape[1] * 2).reshape(a.shape[1], 2)
                 values.append(jnp.tanh(a @ w))
+            elif (out := _structured(kind, a, pick)) is not None:
+                values.append(out)
         # every value contributes, so no input is left out by chance
         return sum(jnp.sum(jnp.sin(v)) for v in values[len(xs):]) + sum(
             jnp.sum(x * x) for x in xs)
@@ -63,6 +85,12 @@ def _random_program(seed):
 @pytest.mark.parametrize("seed", range(40))
 def test_random_program_derivatives(seed):
     program, args = _random_program(seed)
+    check_grads(program, args, order=2, modes=("fwd", "rev"), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(100, 160))
+def test_random_structured_program_derivatives(seed):
+    program, args = _random_program(seed, structured=True)
     check_grads(program, args, order=2, modes=("fwd", "rev"), atol=1e-5, rtol=1e-5)
 
 

@@ -36,7 +36,7 @@ from ftrans.typing import Array, ArrayLike, Shape
 
 __all__ = [
     "take", "take_along_axis", "nonzero", "argwhere", "flatnonzero", "ix_",
-    "unravel_index", "ravel_multi_index", "compress", "put",
+    "unravel_index", "ravel_multi_index", "compress", "put", "at",
 ]
 
 
@@ -375,6 +375,20 @@ class AtIndexer:
 
 
 _MODES = (None, "clip", "drop", "promise_in_bounds", "fill")
+
+
+def at(x: ArrayLike) -> AtIndexer:
+    """``x.at`` for any array: ``jnp.at(x)[idx].set(v)``.
+
+    Traced arrays have ``x.at`` as in JAX; values outside a transformation are
+    plain ``numpy.ndarray``s, which do not, so code that runs both ways can
+    write ``jnp.at(x)`` instead.
+
+    >>> import numpy as np, ftrans.numpy as jnp
+    >>> jnp.at(np.zeros(3))[1].add(5.0)
+    array([0., 5., 0.])
+    """
+    return AtIndexer(x if type(x) is Tracer else np.asarray(x))
 
 
 class _IndexUpdateRef:
