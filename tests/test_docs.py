@@ -30,3 +30,11 @@ def test_readme_blocks_parse():
     assert blocks
     for block in blocks:
         ast.parse(block)
+
+
+def test_readme_quickstart_runs(capsys):
+    text = (ROOT / "README.md").read_text()
+    quickstart = text.split("## Quickstart", 1)[1]
+    block = re.search(r"```python\n(.*?)```", quickstart, re.S).group(1)
+    exec(compile(block, "README.md (quickstart)", "exec"), {})
+    assert "dot_general" in capsys.readouterr().out  # the printed backward pass
