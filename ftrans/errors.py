@@ -33,8 +33,11 @@ class TracerLeakError(RuntimeError):
     """
 
 
-def concretization_message(op: str, aval, transform: str | None) -> str:
+def concretization_message(op: str, aval, transform: str | None,
+                           inner: str | None = None) -> str:
     where = f"under `{transform}`" if transform else "while tracing"
+    if inner:
+        where += f" (which traces `{inner}` on abstract values too)"
     return (
         f"{op} needs a concrete value, but got an abstract traced array of type "
         f"{aval.str_short()} {where}. Its value is not known until the traced "

@@ -148,8 +148,19 @@ class Tracer:
             raise _leak_error(self)
         if self.val is None:
             raise ConcretizationError(
-                concretization_message(op, self.aval, self._trace.transform))
+                concretization_message(op, self.aval, *self._abstract_because()))
         return self.val
+
+    def _abstract_because(self) -> tuple:
+        """The transformation that made this tracer abstract: its own, or, for
+        a concrete trace (``grad``) fed abstract values, the enclosing abstract
+        one (``make_jaxpr``), with the inner one as a second name."""
+        own = self._trace.transform
+        if self._trace.concrete:
+            outer = next((t for t in _ctx.stack if not t.concrete and t.transform), None)
+            if outer is not None:
+                return outer.transform, own
+        return own, None
 
     def __bool__(self):
         return bool(self.concrete_value("bool(x) (e.g. `if x:` or `x and y`)"))

@@ -350,3 +350,9 @@ def test_linear_transpose_of_a_nonlinear_function_says_so():
         with pytest.raises(TypeError, match="not linear"):
             ftrans.linear_transpose(f, np.ones(3))(np.ones(3) if f(np.ones(3)).shape else 1.0)
     assert ftrans.linear_transpose(lambda x: 2.0 * x, 1.0)(1.0) == (2.0,)
+
+
+def test_concretization_under_make_jaxpr_of_grad_names_make_jaxpr():
+    with pytest.raises(ftrans.ConcretizationError, match=r"under `make_jaxpr`.*`grad`"):
+        ftrans.make_jaxpr(ftrans.grad(lambda x: x if x > 0 else -x))(1.0)
+    assert ftrans.grad(lambda x: x if x > 0 else -x)(-2.0) == -1.0
