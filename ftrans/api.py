@@ -13,13 +13,12 @@ import numpy as np
 
 from ftrans.ad_util import is_differentiable
 from ftrans.core import ClosedJaxpr, ShapedArray, get_aval
+from ftrans.derivatives import derivatives
 from ftrans.dtypes import float0
 from ftrans.errors import fn_name
 from ftrans.eval import eval_closed, eval_jaxpr_seeded
 from ftrans.tracing import Tracer, trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr
-from ftrans.transforms.jvp import jvp_jaxpr
-from ftrans.transforms.partial_eval import partial_eval_jaxpr
 from ftrans.transforms.transpose import transpose_jaxpr
 from ftrans.tree_util import tree_flatten, tree_unflatten
 from ftrans.typing import PyTree
@@ -166,10 +165,10 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
     flat = traced.flat_in
     t_flat = _check_tangents("jvp", flat, tangents, traced.in_tree)
     mask = _diff_mask(flat)
-    primal_map: dict = {}
-    jvp_closed, out_nz = jvp_jaxpr(traced.closed, mask, primal_map=primal_map)
-    res = _eval_reusing_forward(traced, dce_jaxpr(jvp_closed), primal_map,
-                                [*flat, *[t for t, m in zip(t_flat, mask) if m]])
+    jvp_closed, out_nz, positions = derivatives(traced.closed, mask, traced.n_out).jvp
+    res = _eval_reusing_forward(traced, jvp_closed, positions,
+                                [*traced.closed.consts, *flat,
+                                 *[t for t, m in zip(t_flat, mask) if m]])
     n_all = len(traced.closed.out_avals)
     outs, tans = res[:n_all], iter(res[n_all:])
     out_tans = [next(tans) if nz else np.zeros(o.shape, float0)
@@ -179,16 +178,19 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
     return (*result, _outs(aux)) if has_aux else result
 
 
-def _eval_reusing_forward(traced: _Traced, closed: ClosedJaxpr, primal_map: dict,
+def _eval_reusing_forward(traced: _Traced, closed: ClosedJaxpr, positions: dict,
                           args: list) -> list:
-    """Evaluate a jaxpr derived from ``traced.closed`` by ``jvp_jaxpr``; the
-    primal values the concrete trace already computed are reused, not
-    recomputed (DESIGN §1). ``primal_map`` maps its variables to the trace's."""
-    if not traced.values or any(type(x) is Tracer for x in
-                                [*args, *traced.closed.consts]):
+    """Evaluate a jaxpr derived from ``traced.closed``; the primal values the
+    concrete trace already computed are reused, not recomputed (DESIGN §1).
+    ``positions`` says where the trace computed each (see ``Derivatives``)."""
+    if not traced.values or any(type(x) is Tracer for x in args):
         return eval_closed(closed, *args)
-    seeds = {new: traced.values[old] for new, old in primal_map.items()
-             if old in traced.values}
+    eqns, values = traced.closed.jaxpr.eqns, traced.values
+    seeds = {}
+    for new, (i, k) in positions.items():
+        value = values.get(eqns[i].outputs[k])
+        if value is not None:
+            seeds[new] = value
     return eval_jaxpr_seeded(closed.jaxpr, closed.consts, args, seeds)
 
 
@@ -200,25 +202,14 @@ class _Linearized:
     def __init__(self, traced: _Traced):
         closed = traced.closed
         self.mask = _diff_mask(traced.flat_in)
-        n_in, n_out = len(self.mask), traced.n_out
-        primal_map: dict = {}
-        jvp_closed, out_nz = jvp_jaxpr(closed, self.mask, primal_map=primal_map)
-        # keep the primal outputs (and aux) and the main outputs' tangents
-        n_all = len(closed.out_avals)
-        n_tan_main = sum(out_nz[:n_out])
-        keep = [True] * n_all + [True] * n_tan_main + [False] * (sum(out_nz) - n_tan_main)
-        jvp_closed = dce_jaxpr(jvp_closed, keep)
-        self.out_nz = out_nz[:n_out]
-        n_t = sum(self.mask)
-        known, self.linear, _, n_res = partial_eval_jaxpr(
-            jvp_closed, [False] * n_in + [True] * n_t,
-            instantiate=[False] * n_all + [True] * n_tan_main)
-        vals = _eval_reusing_forward(traced, dce_jaxpr(known), primal_map,
-                                     traced.flat_in)
+        self.derivatives = derivatives(closed, self.mask, traced.n_out)
+        known, self.linear, self.n_res, self.out_nz, positions = \
+            self.derivatives.linearized
+        vals = _eval_reusing_forward(traced, known, positions,
+                                     [*closed.consts, *traced.flat_in])
         traced.values.clear()  # keep only the residuals alive, not every intermediate
+        n_all = len(closed.out_avals)
         self.outs, self.residuals = vals[:n_all], vals[n_all:]
-        self.linear = dce_jaxpr(self.linear)
-        self.n_res = n_res
 
     def jvp(self, tangents_flat):
         return eval_closed(self.linear, *self.residuals, *tangents_flat)
@@ -263,9 +254,7 @@ def _vjp(fun: Callable, primals: tuple, has_aux: bool, transform: str):
     """``vjp``, with errors naming the public ``transform`` the user called."""
     traced = _Traced(fun, primals, transform, concrete=True, has_aux=has_aux)
     lin = _Linearized(traced)
-    n_lin = sum(lin.mask)
-    transposed = dce_jaxpr(transpose_jaxpr(
-        lin.linear, [False] * lin.n_res + [True] * n_lin))
+    transposed = lin.derivatives.transposed
     out_avals = traced.closed.out_avals[:traced.n_out]
 
     def vjp_fn(ct):
@@ -461,8 +450,7 @@ def _jacobian(name: str, fun: Callable, argnums, has_aux: bool, reverse: bool):
         lin = _Linearized(traced)
         in_avals = [get_aval(x) for x in traced.flat_in]
         if reverse:  # row by row: one VJP per output element
-            transposed = dce_jaxpr(transpose_jaxpr(
-                lin.linear, [False] * lin.n_res + [True] * sum(lin.mask)))
+            transposed = lin.derivatives.transposed
             rows = _products(lambda cts: eval_closed(transposed, *lin.residuals, *cts),
                              out_avals)
             jac = [[_assemble([r[j] for r in rows[i]], o.shape, in_avals[j].shape, False)

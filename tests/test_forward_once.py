@@ -69,3 +69,12 @@ def test_jvp_runs_the_forward_computation_once():
     np.testing.assert_allclose(y, np.sin(np.sin(x)))
     np.testing.assert_allclose(y_dot, np.cos(np.sin(x)) * np.cos(x))
     assert calls["n"] == 2
+
+
+def test_forward_values_are_reused_on_a_cached_derivation_too():
+    prim, calls = _counting_sin()
+    g = ftrans.grad(lambda x: ftrans.lax.reduce_sum(prim.bind(prim.bind(x)), (0,)))
+    for x in (np.array([0.3, 0.7]), np.array([-0.2, 1.1])):  # the second call hits the cache
+        calls["n"] = 0
+        np.testing.assert_allclose(g(x), np.cos(np.sin(x)) * np.cos(x))
+        assert calls["n"] == 2
