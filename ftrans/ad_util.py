@@ -8,7 +8,7 @@ equation being transposed.
 from __future__ import annotations
 
 
-from ftrans.core import ShapedArray, get_aval
+from ftrans.core import ShapedArray
 
 
 class Zero:
@@ -68,15 +68,6 @@ def add_tangents(a, b):
         return a
     from ftrans.prims.elementwise import add
     return add(a, b)
-
-
-def zeros_like_aval(x) -> Zero:
-    return Zero(get_aval(x))
-
-
-def tangent_aval(aval: ShapedArray) -> ShapedArray:
-    """Tangents of floats are floats; integers and booleans have none."""
-    return aval
 
 
 def is_differentiable(aval: ShapedArray) -> bool:

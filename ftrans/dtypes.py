@@ -17,7 +17,6 @@ _SHORT = {
 }
 
 default_float = np.dtype(np.float64)
-default_int = np.dtype(np.int64)
 
 
 def short_name(dtype: np.dtype) -> str:
@@ -25,26 +24,10 @@ def short_name(dtype: np.dtype) -> str:
     return _SHORT.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
-def is_float(dtype) -> bool:
-    return np.issubdtype(dtype, np.inexact)
-
-
-def is_int(dtype) -> bool:
-    return np.issubdtype(dtype, np.integer)
-
-
-def is_bool(dtype) -> bool:
-    return np.dtype(dtype) == np.bool_
-
-
-def result_type(*args) -> np.dtype:
-    """numpy's promotion of arrays, dtypes and weak Python scalars."""
-    return np.result_type(*args)
-
-
 def to_inexact(dtype) -> np.dtype:
     """The float dtype an operation like ``sin`` or ``mean`` computes in."""
-    return np.dtype(dtype) if is_float(dtype) else default_float
+    return np.dtype(dtype) if np.issubdtype(dtype, np.inexact) else default_float
+
 
 # The dtype of tangents of integer and boolean values: they carry no information.
 float0 = np.dtype([("float0", np.void, 0)])

@@ -258,13 +258,9 @@ def logsumexp(a: ArrayLike, axis: Axis = None, b: ArrayLike | None = None,
     return out
 
 
-def softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
-    """``exp(x) / sum(exp(x))`` over ``axis``, computed stably.
-
-    >>> import numpy as np, ftrans.nn as nn
-    >>> nn.softmax(np.array([1000.0, 1000.0]))
-    array([0.5, 0.5])
-    """
+def _shifted_exp(x, axis, where):
+    """``(x - max x, exp(x - max x), axes)`` over ``axis``, entries outside
+    ``where`` masked out (their exponential is 0): softmax's common part."""
     x = _float(x)
     if where is not None:
         x = jnp.where(where, x, -np.inf)
@@ -273,8 +269,18 @@ def softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Ar
     e = jnp.exp(shifted)
     if where is not None:
         e = jnp.where(where, e, 0.0)
-    total = jnp.sum(e, axis=axes, keepdims=True)
-    return jnp.divide(e, total)
+    return shifted, e, axes
+
+
+def softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
+    """``exp(x) / sum(exp(x))`` over ``axis``, computed stably.
+
+    >>> import numpy as np, ftrans.nn as nn
+    >>> nn.softmax(np.array([1000.0, 1000.0]))
+    array([0.5, 0.5])
+    """
+    _, e, axes = _shifted_exp(x, axis, where)
+    return jnp.divide(e, jnp.sum(e, axis=axes, keepdims=True))
 
 
 def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
@@ -284,14 +290,7 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -
     >>> nn.log_softmax(np.array([0.0, 0.0])).round(4)
     array([-0.6931, -0.6931])
     """
-    x = _float(x)
-    if where is not None:
-        x = jnp.where(where, x, -np.inf)
-    axes = _reduction_axes(axis, len(_shape(x)))
-    shifted, _ = _shifted(x, axes)
-    e = jnp.exp(shifted)
-    if where is not None:
-        e = jnp.where(where, e, 0.0)
+    shifted, e, axes = _shifted_exp(x, axis, where)
     out = jnp.subtract(shifted, jnp.log(jnp.sum(e, axis=axes, keepdims=True)))
     if where is not None:
         out = jnp.where(where, out, -np.inf)

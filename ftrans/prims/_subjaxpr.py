@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray, Var, get_aval
+from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray, Var
 from ftrans.tracing import Tracer, trace_to_jaxpr
 from ftrans.tree_util import tree_flatten, tree_unflatten
 
@@ -20,10 +20,6 @@ def hoist_consts(closed: ClosedJaxpr):
     j = closed.jaxpr
     return (ClosedJaxpr(Jaxpr([], j.constvars + j.invars, j.eqns, j.outvars), []),
             list(closed.consts))
-
-
-def flat_avals(leaves) -> list[ShapedArray]:
-    return [get_aval(x) for x in leaves]
 
 
 def as_operand(x):
@@ -74,7 +70,3 @@ def groups(seq, *sizes):
         i += n
     out.append(list(seq[i:]))
     return out
-
-
-def positions(mask: Sequence[bool], offset: int = 0, value: bool = True) -> list[int]:
-    return [offset + i for i, m in enumerate(mask) if m == value]
