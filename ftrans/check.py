@@ -8,6 +8,7 @@ are checked recursively.
 
 from __future__ import annotations
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var, subjaxprs, get_aval
 
 
@@ -15,6 +16,7 @@ class JaxprTypeError(TypeError):
     """A jaxpr is ill-typed or not in single-assignment form."""
 
 
+@allow_deep_recursion
 def check_jaxpr(jaxpr: Jaxpr | ClosedJaxpr) -> None:
     """Raise ``JaxprTypeError`` if ``jaxpr`` is not well formed.
 

@@ -13,6 +13,7 @@ import string
 
 import numpy as np
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Jaxpr, Literal
 
 
@@ -47,32 +48,53 @@ def _literal_str(val) -> str:
     return str(val.item())
 
 
-def _param_str(value, indent: int) -> str:
-    if isinstance(value, ClosedJaxpr):
-        value = value.jaxpr
-    if isinstance(value, Jaxpr):
-        inner = pp_jaxpr(value).replace("\n", "\n" + " " * (indent + 2))
-        return inner
-    if isinstance(value, tuple) and value and isinstance(value[0], (Jaxpr, ClosedJaxpr)):
-        return "(" + ", ".join(_param_str(v, indent) for v in value) + ")"
+def _param_str(value) -> str:
     if isinstance(value, np.dtype):
         from ftrans.dtypes import short_name
         return short_name(value)
     return repr(value)
 
 
+def _is_jaxprs(value) -> bool:
+    return (isinstance(value, (Jaxpr, ClosedJaxpr)) or isinstance(value, tuple) and bool(value)
+            and isinstance(value[0], (Jaxpr, ClosedJaxpr)))
+
+
 def pp_jaxpr(jaxpr: Jaxpr, consts=None) -> str:
     """The text of ``jaxpr`` (constvars before ``;``, invars after)."""
+    out: list[str] = []
+    _write_jaxpr(out, jaxpr, "\n")
+    return "".join(out)
+
+
+@allow_deep_recursion
+def _write_jaxpr(out: list, jaxpr: Jaxpr, newline: str) -> None:
+    """Append the text of ``jaxpr`` to ``out``, each line after the first
+    starting with ``newline`` (a newline and the indentation of a nested
+    jaxpr). Each piece of text is written once: the work is the output's size
+    however deeply sub-jaxprs nest."""
     name = _Namer()
     constvars = " ".join(name.binder(v) for v in jaxpr.constvars)
     invars = " ".join(name.binder(v) for v in jaxpr.invars)
-    lines = [f"{{ lambda {constvars}{' ' if constvars else ''}; {invars}. let"]
+    out.append(f"{{ lambda {constvars}{' ' if constvars else ''}; {invars}. let")
+    inner = newline + " " * 6
     for eqn in jaxpr.eqns:
         outs = " ".join(name.binder(v) for v in eqn.outputs)
-        params = " ".join(f"{k}={_param_str(v, 4)}" for k, v in eqn.params.items())
-        params = f"[{params}]" if params else ""
+        out.append(f"{newline}    {outs} = {eqn.primitive.name}")
+        for i, (k, v) in enumerate(eqn.params.items()):
+            out.append(f"{' ' if i else '['}{k}=")
+            if not _is_jaxprs(v):
+                out.append(_param_str(v))
+                continue
+            subs = v if isinstance(v, tuple) else (v,)
+            out.append("(" if isinstance(v, tuple) else "")
+            for j, sub in enumerate(subs):
+                out.append(", " if j else "")
+                _write_jaxpr(out, getattr(sub, "jaxpr", sub), inner)
+            out.append(")" if isinstance(v, tuple) else "")
+        if eqn.params:
+            out.append("]")
         ins = " ".join(name(v) for v in eqn.inputs)
-        lines.append(f"    {outs} = {eqn.primitive.name}{params} {ins}".rstrip())
+        out.append(f" {ins}".rstrip())
     outs = ", ".join(name(v) for v in jaxpr.outvars)
-    lines.append(f"  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
-    return "\n".join(lines)
+    out.append(f"{newline}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")

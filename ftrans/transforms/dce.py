@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
+from ftrans.transforms._memo import memoized
 
 
+@allow_deep_recursion
+@memoized
 def dce_jaxpr(closed: ClosedJaxpr, used_outputs: Sequence[bool] | None = None
               ) -> ClosedJaxpr:
     """``closed`` without dead equations (and, optionally, unused outputs)."""

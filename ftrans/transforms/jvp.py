@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.ad_util import Zero, instantiate, is_differentiable
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
 from ftrans.tracing import Tracer, trace_to_jaxpr
+from ftrans.transforms._memo import memoized
 
 
 def jvp_eval(jaxpr: Jaxpr, consts, primals, tangents, primal_map=None):
@@ -51,6 +53,8 @@ def jvp_eval(jaxpr: Jaxpr, consts, primals, tangents, primal_map=None):
             [read_tangent(v) for v in jaxpr.outvars])
 
 
+@allow_deep_recursion
+@memoized
 def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: Sequence[bool],
               instantiate_zeros: bool | Sequence[bool] = True,
               primal_map: dict | None = None):

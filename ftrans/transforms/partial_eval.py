@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
+from ftrans.transforms._memo import memoized
 
 
+@allow_deep_recursion
 def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool],
                        instantiate: bool | Sequence[bool] = False):
     """Split ``closed``; returns ``(known, unknown, out_unknowns, num_res)``.
@@ -25,20 +28,7 @@ def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool],
     jaxpr = closed.jaxpr
     n_out = len(jaxpr.outvars)
     inst = [instantiate] * n_out if isinstance(instantiate, bool) else list(instantiate)
-    unknown_vars = {v for v, u in zip(jaxpr.invars, unknowns) if u}
-    known_eqns, unknown_eqns = [], []
-    for eqn in jaxpr.eqns:
-        in_unknown = [type(v) is Var and v in unknown_vars for v in eqn.inputs]
-        if not any(in_unknown):
-            known_eqns.append(eqn)
-        elif eqn.primitive.partial_eval is not None:
-            known, unknown = eqn.primitive.partial_eval(eqn, in_unknown)
-            known_eqns.extend(known)
-            unknown_eqns.extend(unknown)
-            unknown_vars.update(v for e in unknown for v in e.outputs)
-        else:
-            unknown_eqns.append(eqn)
-            unknown_vars.update(eqn.outputs)
+    known_eqns, unknown_eqns, unknown_vars = _split(closed, list(unknowns))
 
     out_unknowns = [(type(v) is Var and v in unknown_vars) or i
                     for v, i in zip(jaxpr.outvars, inst)]
@@ -61,3 +51,27 @@ def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool],
                     [v for v, u in zip(jaxpr.outvars, out_unknowns) if u])
     return (ClosedJaxpr(known, closed.consts), ClosedJaxpr(unknown, []),
             out_unknowns, len(residuals_list))
+
+
+@memoized
+def _split(closed: ClosedJaxpr, unknowns: list):
+    """The equations of the known and of the unknown part, and the unknown
+    variables. Independent of ``instantiate``, so memoized per pass: a rule
+    asking for the same split twice (to learn which outputs are unknown, then
+    to split) derives its sub-jaxprs once."""
+    jaxpr = closed.jaxpr
+    unknown_vars = {v for v, u in zip(jaxpr.invars, unknowns) if u}
+    known_eqns, unknown_eqns = [], []
+    for eqn in jaxpr.eqns:
+        in_unknown = [type(v) is Var and v in unknown_vars for v in eqn.inputs]
+        if not any(in_unknown):
+            known_eqns.append(eqn)
+        elif eqn.primitive.partial_eval is not None:
+            known, unknown = eqn.primitive.partial_eval(eqn, in_unknown)
+            known_eqns.extend(known)
+            unknown_eqns.extend(unknown)
+            unknown_vars.update(v for e in unknown for v in e.outputs)
+        else:
+            unknown_eqns.append(eqn)
+            unknown_vars.update(eqn.outputs)
+    return known_eqns, unknown_eqns, unknown_vars

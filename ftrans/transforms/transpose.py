@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.ad_util import UndefinedPrimal, Zero, add_tangents, instantiate
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
 from ftrans.tracing import trace_to_jaxpr
+from ftrans.transforms._memo import memoized
 
 
+@allow_deep_recursion
 def backward_pass(jaxpr: Jaxpr, consts, linear: Sequence[bool], nonlinear_args,
                   cts) -> list:
     """Cotangents of the linear inputs of ``jaxpr`` (``Zero`` where none)."""
@@ -61,6 +64,8 @@ def backward_pass(jaxpr: Jaxpr, consts, linear: Sequence[bool], nonlinear_args,
             for v, lin in zip(jaxpr.invars, linear) if lin]
 
 
+@allow_deep_recursion
+@memoized
 def transpose_jaxpr(closed: ClosedJaxpr, linear: Sequence[bool]) -> ClosedJaxpr:
     """The adjoint of ``closed`` w.r.t. the inputs marked ``linear``.
 
