@@ -27,6 +27,8 @@ EXPECTED = {
                             r"de/da = 3\n", r"de/db = 8\n", r"mul c d", TINY],
     "logistic_regression": [TINY, r"epoch  0: loss"],
     "mlp_sgd": [r"final training accuracy"],
+    "plain_numpy": [TINY, r"final energy -6\.0000000\d", r"\n\s+0\s+-3\.885",
+                    r"pair distances \[(1\.122462 ){5}1\.122462\]"],
     "skip_connection": [r"through the block", r"through the identity", TINY],
 }
 

@@ -2,8 +2,9 @@
 
 Functions promote and broadcast their arguments explicitly, then bind
 primitives. Outside any transformation they run eagerly and return
-``numpy.ndarray``. The modules: ``_ufuncs`` (elementwise functions and the
-promotion every function applies), ``_reductions``, ``_shape``,
+``ftrans.Array``s (``numpy.ndarray``s with ``.at``). The modules:
+``_ufuncs`` (elementwise functions, the promotion every function applies
+and the ``public`` boundary every exported function passes), ``_reductions``, ``_shape``,
 ``_creation``, ``_sorting`` (``sort``, ``median``, ``quantile``, ...),
 ``_indexing`` (``x[idx]``, ``x.at[idx]``), ``_linalg_ops``
 (``dot``, ``matmul``, ``einsum``, ...), ``linalg``, and ``_methods``, which
@@ -25,6 +26,29 @@ from ftrans.numpy._indexing import *  # noqa: F401,F403
 from ftrans.numpy._linalg_ops import *  # noqa: F401,F403
 from ftrans.numpy import _indexing  # noqa: F401  (x[idx] and x.at on tracers)
 from ftrans.numpy import linalg  # noqa: F401
-from ftrans.numpy import _methods  # noqa: F401  (attaches operators to Tracer)
+
+
+def _export_public():
+    # every function of the namespace takes lists of tracers as array-likes and
+    # returns ftrans.Arrays: one rule at the boundary (_ufuncs.public), not per
+    # function; aliases (asin, arcsin) stay one object
+    import inspect
+    from ftrans.numpy._ufuncs import public
+    done: dict = {}
+    for name, f in list(globals().items()):
+        if inspect.isfunction(f) and f.__module__.startswith("ftrans.numpy.") \
+                and not name.startswith("_"):
+            if id(f) not in done:
+                done[id(f)] = public(f)
+            globals()[name] = done[id(f)]
+    for name in linalg.__all__:
+        f = getattr(linalg, name)
+        if inspect.isfunction(f):
+            setattr(linalg, name, public(f))
+
+
+_export_public()
+
+from ftrans.numpy import _methods  # noqa: F401,E402  (attaches operators to Tracer)
 
 bool = bool_  # noqa: A001  (jnp.bool, as numpy 2 and the array API)

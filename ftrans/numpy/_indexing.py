@@ -10,7 +10,10 @@ a slice, an ellipsis or ``None`` send their broadcast axes to the front.
 
 Out-of-bounds traced indices are clamped when reading (as JAX) and dropped
 when updating (``.at[...]``, as JAX); out-of-bounds concrete indices raise
-``IndexError`` as numpy does. Boolean masks need concrete values, since the
+``IndexError`` as numpy does, unless a JAX ``mode`` says otherwise
+(``"fill"``/``"drop"``: a validity mask selects ``fill_value``; ``"clip"``,
+``"promise_in_bounds"``: clamp; for updates ``"clip"`` clamps and the others
+drop). Boolean masks need concrete values, since the
 result's shape depends on them.
 
 ``.at[idx]`` updates find the flat positions of the indexed entries by
@@ -27,6 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from ftrans import lax
+from ftrans.array import leave
 from ftrans.errors import ConcretizationError, concretization_message
 from ftrans.numpy._ufuncs import (_dtype, _shape, add, asarray, broadcast_to_shape,
                                   clip, floor_divide, less, logical_and, multiply,
@@ -119,7 +123,7 @@ def _consumed(c) -> int:
     return 1
 
 
-def _parse(idx, shape) -> list:
+def _parse(idx, shape, oob: str = "raise") -> list:
     comps = _components(idx)
     if builtins.sum(c is Ellipsis for c in comps) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
@@ -146,10 +150,16 @@ def _parse(idx, shape) -> list:
             axis += 1
         elif isinstance(c, int):
             n = shape[axis]
-            if not -n <= c < n:
+            if -n <= c < n:
+                entries.append(_Entry("int", c % n, axis))
+            elif oob == "raise" or n == 0:
                 raise IndexError(f"index {c} is out of bounds for axis {axis} with "
                                  f"size {n}")
-            entries.append(_Entry("int", c % n, axis))
+            elif oob == "clip":
+                entries.append(_Entry("int", builtins.min(builtins.max(
+                    c + n if c < 0 else c, 0), n - 1), axis))
+            else:  # "fill": an array entry, so that it gets a validity mask
+                entries.append(_Entry("adv", np.asarray(c, np.int64), axis))
             axis += 1
         elif isinstance(c, tuple):  # a boolean mask over len(c[1]) axes
             _, mshape, parts = c
@@ -171,13 +181,21 @@ def _parse(idx, shape) -> list:
 
 # --- getitem ------------------------------------------------------------------------
 
-def _normalize_static(i: np.ndarray, n: int, axis: int) -> np.ndarray:
+def _normalize_static(i: np.ndarray, n: int, axis: int, oob: str = "raise"):
+    """Concrete indices with negative ones counted from the end, and what to
+    do with the out-of-bounds ones (``oob``): ``"raise"`` ``IndexError``,
+    ``"clip"`` them to the nearest entry, or ``"fill"``: clip, and return the
+    mask of the valid ones. Returns (index, mask or None if all are valid)."""
     i = np.asarray(i, dtype=np.int64)
     bad = (i < -n) | (i >= n)
-    if bad.any():
+    if bad.any() and (oob == "raise" or n == 0):
         raise IndexError(f"index {int(i[bad].flat[0])} is out of bounds for axis "
                          f"{axis} with size {n}")
-    return np.where(i < 0, i + n, i)
+    i = np.where(i < 0, i + n, i)
+    if oob == "raise":
+        return i, None
+    i = np.clip(i, 0, builtins.max(n - 1, 0))
+    return i, (~bad if oob == "fill" and bad.any() else None)
 
 
 def _normalize_traced(i, n: int):
@@ -244,9 +262,11 @@ def _dynamic_scalars(y, kept):
     return lax.reshape(y, tuple(d for i, d in enumerate(s) if i not in drop))
 
 
-def _advanced(y, kept):
+def _advanced(y, kept, oob):
     """One ``gather`` for all integer-array entries among ``kept``; their
-    broadcast axes come first in the result. Returns (result, bshape, valid)."""
+    broadcast axes come first in the result. Returns (result, bshape, valid):
+    ``valid`` masks the in-bounds entries (traced indices, and concrete ones
+    when ``oob`` is ``"fill"``)."""
     s = _shape(y)
     adv = [ax for ax, e in enumerate(kept) if e.kind == "adv"]
     rest = [ax for ax, e in enumerate(kept) if e.kind != "adv"]
@@ -263,9 +283,11 @@ def _advanced(y, kept):
         e = kept[ax]
         if type(e.value) is Tracer:
             i, ok = _normalize_traced(e.value, s[ax])
-            valid = ok if valid is None else logical_and(valid, ok)
+            ok = None if oob == "clip" else ok
         else:
-            i = _normalize_static(e.value, s[ax], e.axis)
+            i, ok = _normalize_static(e.value, s[ax], e.axis, oob)
+        if ok is not None:
+            valid = ok if valid is None else logical_and(valid, ok)
         lin = add(lin, multiply(i, np.int64(stride)))
     lin = broadcast_to_shape(asarray(lin, np.int64), bshape)
     y = lax.transpose(y, (*adv, *rest))
@@ -314,12 +336,14 @@ def _layout(y, entries, nb: int):
                                 [1] * len(slice_sizes))
 
 
-def _getitem(x, idx, drop: bool = False):
-    """``x[idx]`` and, when ``drop`` (for updates), a mask of the entries whose
-    traced indices were in bounds (None if all are)."""
+def _getitem(x, idx, oob: str = "raise", want_valid: bool = False):
+    """``x[idx]``, with out-of-bounds indices handled as ``oob`` says (see
+    ``_normalize_static``; traced ones are clipped), and, when ``want_valid``
+    (for updates and ``mode="fill"``), a mask of the entries whose indices
+    were in bounds (None if all are)."""
     shape = tuple(_shape(x))
-    entries = _parse(idx, shape)
-    if builtins.any(e.kind == "adv" for e in entries) or drop:
+    entries = _parse(idx, shape, oob)
+    if builtins.any(e.kind == "adv" for e in entries) or want_valid:
         # with array indices present numpy treats integers as arrays too
         has_arrays = builtins.any(e.kind == "adv" for e in entries)
         for e in entries:
@@ -334,7 +358,7 @@ def _getitem(x, idx, drop: bool = False):
         kept = [e for e in kept if e.kind != "dyn"]
     valid, nb = None, 0
     if builtins.any(e.kind == "adv" for e in kept):
-        y, bshape, valid = _advanced(y, kept)
+        y, bshape, valid = _advanced(y, kept, oob)
         nb = len(bshape)
     out, relayout = _layout(y, [e for e in entries if e.kind != "int"], nb)
     if valid is not None:
@@ -380,9 +404,9 @@ _MODES = (None, "clip", "drop", "promise_in_bounds", "fill")
 def at(x: ArrayLike) -> AtIndexer:
     """``x.at`` for any array: ``jnp.at(x)[idx].set(v)``.
 
-    Traced arrays have ``x.at`` as in JAX; values outside a transformation are
-    plain ``numpy.ndarray``s, which do not, so code that runs both ways can
-    write ``jnp.at(x)`` instead.
+    Traced arrays and the arrays ftrans returns (``ftrans.Array``) have
+    ``x.at`` as in JAX; arrays made by numpy itself do not, so code that may
+    receive those can write ``jnp.at(x)`` (or ``jnp.asarray(x).at``).
 
     >>> import numpy as np, ftrans.numpy as jnp
     >>> jnp.at(np.zeros(3))[1].add(5.0)
@@ -399,15 +423,26 @@ class _IndexUpdateRef:
     def __init__(self, array, index):
         self.array, self.index = array, index
 
-    def get(self, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        """``x[idx]``.
+    def get(self, *, indices_are_sorted=False, unique_indices=False, mode=None,
+            fill_value=None):
+        """``x[idx]``, with JAX's out-of-bounds ``mode``: ``"fill"`` (or
+        ``"drop"``) reads ``fill_value`` there (default NaN for floats, the
+        most negative integer for signed, the largest for unsigned integers,
+        True for booleans), ``"clip"`` (or ``"promise_in_bounds"``) reads the
+        nearest entry. Negative indices count from the end first. Without a
+        mode, concrete out-of-bounds indices raise ``IndexError``.
 
         >>> import numpy as np, ftrans
         >>> ftrans.grad(lambda x: x.at[1].get() * 3.0)(np.zeros(2))
         array([0., 3.])
+        >>> x = np.array([1.0, 2.0, 3.0])
+        >>> ftrans.numpy.asarray(x).at[[0, -1, 3]].get(mode="fill", fill_value=-1.0)
+        array([ 1.,  3., -1.])
+        >>> ftrans.numpy.asarray(x).at[[0, -1, 3]].get(mode="clip")
+        array([1., 3., 3.])
         """
         _check_mode(mode)
-        return getitem(self.array, self.index)
+        return _get(self.array, self.index, mode, fill_value)
 
     def set(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """``x`` with ``x[idx] = values`` (of repeated indices the last wins).
@@ -464,15 +499,64 @@ def _check_mode(mode):
         raise ValueError(f"unknown index mode {mode!r}; expected one of {_MODES}")
 
 
+def default_fill_value(dtype) -> np.ndarray:
+    """JAX's fill for out-of-bounds reads with ``mode="fill"``: NaN for inexact
+    types, the most negative signed and the largest unsigned integer, True.
+
+    >>> import numpy as np
+    >>> default_fill_value(np.int8), default_fill_value(np.uint8)
+    (array(-128, dtype=int8), array(255, dtype=uint8))
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind in "fc":
+        return np.asarray(np.nan, dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return np.asarray(info.min if dtype.kind == "i" else info.max, dtype)
+    return np.asarray(True, dtype)
+
+
+def _filled(out, valid, fill_value, dtype):
+    """``out`` where ``valid``, ``fill_value`` (cast to ``dtype``) elsewhere;
+    the filled entries have derivative zero."""
+    if valid is None:
+        return out
+    if fill_value is None:
+        fill = default_fill_value(dtype)
+    elif type(fill_value) is Tracer:
+        fill = asarray(fill_value, dtype)
+    else:
+        with np.errstate(invalid="ignore"):  # JAX: NaN cast to an integer type
+            fill = np.asarray(fill_value).astype(dtype)
+    if len(_shape(fill)) != 0:
+        raise ValueError(f"fill_value must be a scalar, got shape {_shape(fill)}")
+    return where(broadcast_to_shape(valid, _shape(out)), out, fill)
+
+
+def _get(x, idx, mode, fill_value):
+    """``x.at[idx].get(mode=..., fill_value=...)``."""
+    if mode is None:  # fill_value is ignored, as in JAX
+        out = getitem(x, idx)
+        return out if type(out) is Tracer else leave(out)
+    x = asarray(x)
+    fill = mode in ("fill", "drop")
+    out, valid = _getitem(x, idx, "fill" if fill else "clip", want_valid=fill)
+    return _filled(out, valid, fill_value, _dtype(x))
+
+
 def _update(x, idx, values, scatter_fn, mode):
-    """Flatten ``x``, find the flat positions ``idx`` selects, and scatter."""
+    """Flatten ``x``, find the flat positions ``idx`` selects, and scatter.
+    Out-of-bounds updates are dropped (modes ``"drop"``, ``"fill"``,
+    ``"promise_in_bounds"``, and traced indices without a mode) or clipped
+    (``"clip"``); concrete ones without a mode raise ``IndexError``."""
     _check_mode(mode)
     x = asarray(x)
     shape = tuple(_shape(x))
     size = int(np.prod(shape, dtype=np.int64))
     positions = np.arange(size, dtype=np.int64).reshape(shape)
-    if _has_tracer(idx):
-        lin, valid = _getitem(positions, idx, drop=(mode != "clip"))
+    if _has_tracer(idx) or mode is not None:
+        oob = {None: "raise", "clip": "clip"}.get(mode, "fill")
+        lin, valid = _getitem(positions, idx, oob, want_valid=oob != "clip")
     else:
         lin, valid = np.asarray(positions[idx]), None
     dtype = _dtype(x)
@@ -499,21 +583,30 @@ def _update(x, idx, values, scatter_fn, mode):
 
 # --- take and friends ----------------------------------------------------------------------
 
+_TAKE_MODES = (None, "raise", "clip", "wrap", "fill", "drop", "promise_in_bounds")
+
+
 def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, mode: str | None = None,
+         unique_indices: bool = False, indices_are_sorted: bool = False,
          fill_value: ArrayLike | None = None) -> Array:
     """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened array if
-    None), as ``numpy.take``. Concrete out-of-bounds indices raise with
-    ``mode=None``/``"raise"``; traced ones are clamped (``"clip"``);
-    ``"wrap"`` wraps around.
+    None), as ``numpy.take``. Out-of-bounds indices, by ``mode``: ``None`` or
+    ``"raise"``: concrete ones raise ``IndexError`` (traced ones are clipped);
+    ``"fill"`` (or ``"drop"``): ``fill_value`` there (default as
+    ``x.at[idx].get``: NaN for floats); ``"clip"``: the nearest end, negative
+    indices included (as numpy and JAX); ``"promise_in_bounds"``: negative
+    indices count from the end, the rest is clipped; ``"wrap"``: modulo.
 
     >>> import ftrans.numpy as jnp
     >>> jnp.take([10.0, 20.0, 30.0], [2, -1, 0])
     array([30., 30., 10.])
+    >>> jnp.take([10.0, 20.0, 30.0], [2, -1, 3], mode="fill")
+    array([30., 30., nan])
     """
     from ftrans.numpy._reductions import _normalize_axis
     from ftrans.numpy._shape import ravel
-    if mode not in (None, "raise", "clip", "wrap"):
-        raise NotImplementedError(f"take: mode {mode!r} is not supported")
+    if mode not in _TAKE_MODES:
+        raise ValueError(f"take: unknown mode {mode!r}; expected one of {_TAKE_MODES}")
     a = asarray(a)
     if axis is None:
         a, axis = ravel(a), 0
@@ -522,28 +615,42 @@ def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, mode: str | 
     idx = asarray(indices)
     if np.dtype(_dtype(idx)).kind not in "iu":
         raise IndexError(f"take: indices must be integers, got {np.dtype(_dtype(idx))}")
+    valid = None
     if mode == "wrap":
         idx = remainder(idx, n)
-    if type(idx) is Tracer:
-        idx, _ = _normalize_traced(idx, n)
-    elif mode == "clip":
-        idx = np.clip(np.asarray(idx, np.int64), 0, builtins.max(n - 1, 0))
+    if mode == "clip":  # numpy's clip: a negative index reads entry 0
+        idx = clip(idx, 0, builtins.max(n - 1, 0))
+    elif type(idx) is Tracer:
+        idx, valid = _normalize_traced(idx, n)
     else:
-        idx = _normalize_static(idx, n, ax)
-    return lax.gather(a, idx, ax)
+        oob = {None: "raise", "raise": "raise", "wrap": "raise"}.get(mode, "clip")
+        idx, valid = _normalize_static(idx, n, ax, "fill" if mode in ("fill", "drop")
+                                       else oob)
+    out = lax.gather(a, idx, ax)
+    if mode not in ("fill", "drop") or valid is None:
+        return out
+    nd = len(_shape(a))
+    valid = lax.reshape(asarray(valid), (1,) * ax + tuple(_shape(idx)) + (1,) * (nd - ax - 1))
+    return _filled(out, valid, fill_value, _dtype(a))
 
 
 def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None,
                     mode: str | None = None, fill_value: ArrayLike | None = None) -> Array:
     """Pick one element per position along ``axis``, as
     ``numpy.take_along_axis`` (e.g. with the output of ``argsort``/``argmax``).
+    ``mode`` and ``fill_value`` are those of ``x.at[idx].get``; without a
+    mode, concrete out-of-bounds indices raise ``IndexError``.
 
     >>> import numpy as np, ftrans.numpy as jnp
     >>> x = np.array([[10.0, 30.0, 20.0], [60.0, 40.0, 50.0]])
     >>> jnp.take_along_axis(x, np.array([[1], [0]]), axis=1)
     array([[30.],
            [60.]])
+    >>> jnp.take_along_axis(x, np.array([[3], [-1]]), axis=1, mode="fill", fill_value=0)
+    array([[ 0.],
+           [50.]])
     """
+    _check_mode(mode)
     from ftrans.numpy._reductions import _normalize_axis
     from ftrans.numpy._shape import ravel
     arr = asarray(arr)
@@ -561,6 +668,8 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None,
         else:
             idx.append(np.arange(_shape(arr)[d]).reshape(
                 [-1 if k == d else 1 for k in range(nd)]))
+    if mode is not None:
+        return _get(arr, tuple(idx), mode, fill_value)
     return _getitem(arr, tuple(idx))[0] if _has_tracer(idx) or type(arr) is Tracer \
         else np.asarray(arr[tuple(idx)])
 

@@ -6,6 +6,7 @@ copy, as in JAX (numpy sorts in place)."""
 from __future__ import annotations
 
 import ftrans.numpy as jnp
+from ftrans.numpy import _dispatch
 from ftrans.tracing import Tracer
 
 __all__: list = []
@@ -77,6 +78,9 @@ def _reshape(self, *shape, order="C"):
     return jnp.reshape(self, shape, order)
 
 
+# numpy's own functions and ufuncs on traced arrays (NEP 13/18): see _dispatch
+Tracer.__array_ufunc__ = _dispatch.array_ufunc
+Tracer.__array_function__ = _dispatch.array_function
 Tracer.reshape = _reshape
 Tracer.astype = lambda self, dtype: jnp.asarray(self, dtype=dtype)
 Tracer.transpose = lambda self, *axes: jnp.transpose(
