@@ -42,8 +42,8 @@ jax = optional("jax")
 
 # --- 1. a chain of 200 elementwise operations on a 16-vector ------------------------
 
-def chain(np_like, x):
-    for _ in range(50):
+def chain(np_like, x, n=50):
+    for _ in range(n):
         x = np_like.tanh(np_like.sin(x) * 1.01 + 0.1)
     return np_like.sum(x)
 
@@ -94,6 +94,27 @@ def rnn_unrolled_loss(Wh, xs):
     return total
 
 
+# --- 4. cost with nesting depth and program length -------------------------------------
+
+def nested_cond(x, k):
+    if k == 0:
+        return jnp.sin(x)
+    return lax.cond(jnp.sum(x) > -100.0, lambda u: nested_cond(u, k - 1) * 1.001,
+                    lambda u: u, x)
+
+
+def first_call_ms(fn) -> float:
+    """One call with the derivation cache empty: tracing plus every pass."""
+    from ftrans.derivatives import cache_clear
+    times = []
+    for _ in range(3):
+        cache_clear()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
 def main():
     rng = np.random.default_rng(0)
     rows = []
@@ -139,6 +160,30 @@ def main():
         v = rng.standard_normal(n)
         rows.append([f"jacfwd {name} {m}x{n} (vs jacrev)", median_ms(lambda: ftrans.jacfwd(f)(v)),
                      median_ms(lambda: ftrans.jacrev(f)(v)), None])
+
+    # what the ftrans.Array subclass costs: ftrans.numpy's eager boundary, and
+    # numpy's own operations and indexing on an Array (1000 calls each)
+    a = jnp.sin(x16)
+    plain = np.asarray(a)
+    thousand = range(1000)
+    rows.append(["eager jnp.sin x1000, f64[16] (vs np.sin)",
+                 median_ms(lambda: [jnp.sin(x16) for _ in thousand]),
+                 median_ms(lambda: [np.sin(x16) for _ in thousand]), None])
+    rows.append(["np.sin on an ftrans.Array x1000 (vs ndarray)",
+                 median_ms(lambda: [np.sin(a) for _ in thousand]),
+                 median_ms(lambda: [np.sin(plain) for _ in thousand]), None])
+    rows.append(["ftrans.Array[3] x1000 (vs ndarray)",
+                 median_ms(lambda: [a[3] for _ in thousand]),
+                 median_ms(lambda: [plain[3] for _ in thousand]), None])
+
+    x2 = np.array([0.3, 0.7])
+    rows.append(["first grad, 16 nested conds (vs depth 4)",
+                 first_call_ms(lambda: ftrans.grad(lambda x: jnp.sum(nested_cond(x, 16)))(x2)),
+                 first_call_ms(lambda: ftrans.grad(lambda x: jnp.sum(nested_cond(x, 4)))(x2)),
+                 None])
+    rows.append(["first grad, 10k-op chain (vs 1k ops)",
+                 first_call_ms(lambda: ftrans.grad(lambda x: chain(jnp, x, 2500))(x16)),
+                 first_call_ms(lambda: ftrans.grad(lambda x: chain(jnp, x, 250))(x16)), None])
 
     print(f"{'benchmark':44} {'ftrans ms':>10} {'baseline ms':>12} {'ratio':>7} "
           f"{'autograd ms':>12}")

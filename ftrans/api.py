@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ftrans.ad_util import is_differentiable
+from ftrans.array import leave
 from ftrans.core import ClosedJaxpr, ShapedArray, get_aval
 from ftrans.derivatives import derivatives
 from ftrans.dtypes import float0
@@ -47,6 +48,48 @@ def _value_of(x):
     return None if isinstance(x, ShapedArray) else x
 
 
+def _check_primals(transform: str, f: Callable, args: Sequence, idx=None) -> None:
+    """Differentiated arguments (``args``, at positions ``idx``) are neither
+    None (an empty pytree, which would reach ``f`` and fail there) nor complex
+    (not supported yet): say so, rather than fail later in a rule."""
+    idx = range(len(args)) if idx is None else idx
+    for i, arg in zip(idx, args):
+        if arg is None:
+            raise TypeError(
+                f"{transform}({fn_name(f)}): {_arg_name(f, i)} is None, so there is "
+                "nothing to differentiate. Pass a float array or a pytree of them, "
+                "or leave the argument out of argnums.")
+        for leaf in tree_flatten(arg)[0]:
+            aval = get_aval(leaf)
+            if aval.dtype.kind == "c":
+                raise TypeError(
+                    f"{transform}({fn_name(f)}): {_arg_name(f, i)} has type "
+                    f"{aval.str_short()}, but differentiation with respect to complex "
+                    "inputs is not supported yet. Differentiate with respect to the "
+                    "real and imaginary parts as two float arguments "
+                    "(z = x + 1j * y), or close over the complex value.")
+
+
+def _check_grad_output(f: Callable, avals) -> None:
+    if len(avals) == 1 and avals[0].dtype.kind == "c":
+        raise TypeError(
+            f"grad({fn_name(f)}) requires real-valued outputs (a float dtype), but "
+            f"the function returned {avals[0].str_short()}. Differentiation of "
+            "complex outputs is not supported yet: take jnp.real or jnp.abs of the "
+            "output.")
+
+
+def _check_real_outputs(transform: str, f: Callable, avals) -> None:
+    """Reverse mode from complex outputs (complex cotangents) is not supported yet."""
+    for i, aval in enumerate(avals):
+        if aval.dtype.kind == "c":
+            raise TypeError(
+                f"{transform}({fn_name(f)}): output {i} has type {aval.str_short()}; "
+                "reverse-mode differentiation of complex outputs is not supported "
+                "yet. Differentiate jnp.real(f(x)) and jnp.imag(f(x)) separately, "
+                "or use forward mode (jvp, jacfwd).")
+
+
 class _Traced:
     """A user function traced once: its jaxpr, trees, flat inputs and the
     concrete outputs (when traced on concrete values)."""
@@ -76,7 +119,7 @@ class _Traced:
         in_vals = [_value_of(x) for x in self.flat_in] if concrete else None
         self.values: dict = {}  # every variable's value, when traced concretely
         self.closed, self.out_vals = trace_to_jaxpr(flat_fn, avals, in_vals, transform,
-                                                    self.values)
+                                                    self.values, differentiated=concrete)
 
     def split(self, flat_outs):
         """``(outs, aux)`` as pytrees from the flat outputs."""
@@ -87,8 +130,9 @@ class _Traced:
 
 
 def _out(x):
-    """Values leaving ftrans are numpy arrays (tracers stay tracers)."""
-    return x if type(x) is Tracer else np.asarray(x)
+    """Values leaving ftrans are ``ftrans.Array``s, numpy arrays (tracers stay
+    tracers)."""
+    return leave(x)
 
 
 def _outs(tree):
@@ -161,6 +205,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
     (0.0, 2.0)
     """
     primals, tangents = tuple(primals), tuple(tangents)
+    _check_primals("jvp", fun, primals)
     traced = _Traced(fun, primals, "jvp", concrete=True, has_aux=has_aux)
     flat = traced.flat_in
     t_flat = _check_tangents("jvp", flat, tangents, traced.in_tree)
@@ -223,6 +268,7 @@ def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable[..., Py
     >>> float(f_jvp(3.0))
     3.0
     """
+    _check_primals("linearize", fun, primals)
     traced = _Traced(fun, primals, "linearize", concrete=True)
     lin = _Linearized(traced)
     out, _ = traced.split(lin.outs)
@@ -247,15 +293,19 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple[PyTree,
     >>> [float(g) for g in f_vjp(1.0)]
     [3.0, 2.0]
     """
+    _check_primals("vjp", fun, primals)
     return _vjp(fun, primals, has_aux, "vjp")
 
 
 def _vjp(fun: Callable, primals: tuple, has_aux: bool, transform: str):
     """``vjp``, with errors naming the public ``transform`` the user called."""
     traced = _Traced(fun, primals, transform, concrete=True, has_aux=has_aux)
+    out_avals = traced.closed.out_avals[:traced.n_out]
+    if transform == "grad":
+        _check_grad_output(fun, out_avals)
+    _check_real_outputs(transform, fun, out_avals)
     lin = _Linearized(traced)
     transposed = lin.derivatives.transposed
-    out_avals = traced.closed.out_avals[:traced.n_out]
 
     def vjp_fn(ct):
         ct_flat, ct_tree = tree_flatten(ct)
@@ -317,6 +367,7 @@ def _partial_argnums(name, fun, args, argnums, kwargs=None):
 
 
 def _check_diff_inputs(name, fun, dyn, idx):
+    _check_primals(name, fun, dyn, idx)
     for i, arg in zip(idx, dyn):
         for leaf in tree_flatten(arg)[0]:
             aval = get_aval(_as_leaf(leaf, name))
@@ -447,6 +498,8 @@ def _jacobian(name: str, fun: Callable, argnums, has_aux: bool, reverse: bool):
         traced = _Traced(partial, dyn, name, concrete=True, has_aux=has_aux)
         out_avals = traced.closed.out_avals[:traced.n_out]
         _check_float_outputs(name, fun, out_avals)
+        if reverse:
+            _check_real_outputs(name, fun, out_avals)
         lin = _Linearized(traced)
         in_avals = [get_aval(x) for x in traced.flat_in]
         if reverse:  # row by row: one VJP per output element

@@ -222,6 +222,9 @@ class Primitive:
         self.dce: Callable | None = None
         # optional peephole at staging time: args -> an existing value, or None
         self.simplify: Callable | None = None
+        # True for primitives whose derivative is zero by construction (floor,
+        # comparisons, stop_gradient): their outputs carry no derivative
+        self.zero_jvp = False
         Primitive.registry[name] = self
 
     def bind(self, *args, **params) -> Any:

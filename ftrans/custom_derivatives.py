@@ -14,8 +14,10 @@ from typing import Callable, Sequence
 
 from ftrans.core import get_aval
 from ftrans.errors import fn_name
-from ftrans.prims._subjaxpr import as_operand, trace_tree_fn
+from ftrans.eval import eval_jaxpr
+from ftrans.prims._subjaxpr import as_operand, concrete_values, trace_tree_fn
 from ftrans.prims.special import custom_jvp_call_p, custom_vjp_call_p, remat_p
+from ftrans.tracing import trace_to_jaxpr
 from ftrans.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["custom_jvp", "custom_vjp", "checkpoint", "remat"]
@@ -52,14 +54,37 @@ def _check_types(who, what, tree, leaves, want_tree, want_avals):
 
 class _Traced:
     """A call of a decorated function: its arguments split into nondiff and
-    differentiable ones, and the function traced on the latter."""
+    differentiable ones, and the function traced on the latter. When their
+    values are known (a plain call, or under ``grad`` on concrete inputs) the
+    tracing is concrete, so Python control flow on them works, as in JAX."""
 
     def __init__(self, kind: str, fun: Callable, nondiff_argnums, args):
         self.merge = _merger(nondiff_argnums, len(args))
         self.nondiff, self.diff = _split_args(args, nondiff_argnums)
         self.flat, self.in_tree, avals = _flatten_operands(self.diff)
+        self.vals = concrete_values(self.flat)
         self.call, self.consts, self.out_tree = trace_tree_fn(
-            lambda d: fun(*self.merge(self.nondiff, d)), [self.in_tree], avals, kind)
+            lambda d: fun(*self.merge(self.nondiff, d)), [self.in_tree], avals, kind,
+            self.vals)
+
+
+def _with_known_values(rule: Callable, n_out: int, known, args, kind: str):
+    """``rule(*args)`` (two flat lists in, two flat lists out, the first
+    ``n_out`` long) staged into the current trace. The first ``len(known)``
+    arguments are traced with the values they had at the call, so that the
+    user's rule may branch on them; returns ``(outs, rest, values)``."""
+    avals = [get_aval(a) for a in args]
+    n_known = len(known)
+
+    def flat_rule(*xs):
+        first, second = rule(list(xs[:n_known]), list(xs[n_known:]))
+        return [*first, *second]
+
+    closed, out_vals = trace_to_jaxpr(flat_rule, avals, [*known, *[None] * (len(args)
+                                                                        - n_known)],
+                                      transform=kind)
+    outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
+    return outs[:n_out], outs[n_out:], out_vals[n_out:]
 
 
 class custom_jvp:
@@ -117,8 +142,16 @@ class custom_jvp:
             _check_types(who, "the tangent output", t_tree, t_flat, t.out_tree, want)
             return out_flat, t_flat
 
-        outs = custom_jvp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call, jvp=jvp,
-                                      num_consts=len(t.consts))
+        def jvp_with_values(primals_flat, tangents_flat):
+            if t.vals is None:
+                return jvp(primals_flat, tangents_flat)
+            outs, out_t, _ = _with_known_values(jvp, len(t.call.out_avals), t.vals,
+                                                [*primals_flat, *tangents_flat],
+                                                "custom_jvp")
+            return outs, out_t
+
+        outs = custom_jvp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call,
+                                      jvp=jvp_with_values, num_consts=len(t.consts))
         return tree_unflatten(t.out_tree, outs)
 
 
@@ -174,8 +207,27 @@ class custom_vjp:
                                 f"cotangent per differentiable argument ({len(t.diff)})")
             return _flat_cotangents(t.diff, cts, name)
 
-        outs = custom_vjp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call, fwd=fwd,
-                                      bwd=bwd, num_consts=len(t.consts))
+        res_vals = {}  # the residuals' values, when fwd was traced on known values
+
+        def fwd_with_values(primals_flat):
+            if t.vals is None:
+                return fwd(primals_flat)
+            outs, res, res_vals["res"] = _with_known_values(
+                lambda p, _: fwd(p), len(t.call.out_avals), t.vals, primals_flat,
+                "custom_vjp")
+            return outs, res
+
+        def bwd_with_values(res_flat, cts_flat):
+            known = res_vals.get("res")
+            if known is None or any(v is None for v in known):
+                return bwd(res_flat, cts_flat)
+            _, cts, _ = _with_known_values(lambda r, c: ([], bwd(r, c)), 0, known,
+                                           [*res_flat, *cts_flat], "custom_vjp")
+            return cts
+
+        outs = custom_vjp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call,
+                                      fwd=fwd_with_values, bwd=bwd_with_values,
+                                      num_consts=len(t.consts))
         return tree_unflatten(t.out_tree, outs)
 
 

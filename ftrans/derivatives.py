@@ -11,11 +11,13 @@ calls ``grad(loss)`` on new values pays only for tracing and evaluation.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from functools import cached_property
 from typing import Sequence
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
 from ftrans.transforms.dce import dce_jaxpr
 from ftrans.transforms.jvp import jvp_jaxpr
@@ -94,9 +96,9 @@ def _value_key(value):
     if isinstance(value, ClosedJaxpr):
         if value.consts:
             raise _Uncacheable
-        return ("jaxpr", structure_key(value))
+        return ("jaxpr", _number(structure_key(value)))
     if isinstance(value, Jaxpr):
-        return ("jaxpr", structure_key(ClosedJaxpr(value, [])))
+        return ("jaxpr", _number(structure_key(ClosedJaxpr(value, []))))
     if isinstance(value, tuple):
         return tuple(_value_key(v) for v in value)
     if callable(value) and not isinstance(value, type):
@@ -105,6 +107,27 @@ def _value_key(value):
     return value
 
 
+_numbers: OrderedDict = OrderedDict()  # sub-jaxpr key -> a number, never reused
+_next_number = itertools.count()
+_numbers_lock = threading.Lock()
+
+
+def _number(key: tuple) -> int:
+    """A number standing for a sub-jaxpr's key, so that keys stay flat however
+    deeply jaxprs nest (hashing and comparing nested tuples recurses). A key
+    forgotten here gets a new number next time: a cache miss, never a wrong hit."""
+    with _numbers_lock:
+        n = _numbers.get(key)
+        if n is None:
+            n = _numbers[key] = next(_next_number)
+            if len(_numbers) > 64 * _CACHE_SIZE:
+                _numbers.popitem(last=False)
+        else:
+            _numbers.move_to_end(key)
+    return n
+
+
+@allow_deep_recursion
 def structure_key(closed: ClosedJaxpr) -> tuple:
     """Everything the derivation passes read: wiring, primitives, params,
     literal values and types. Values of inputs and constants are left out."""
@@ -130,6 +153,7 @@ _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 
 
+@allow_deep_recursion
 def derivatives(closed: ClosedJaxpr, mask: Sequence[bool], n_out: int) -> Derivatives:
     """The (possibly cached) derivatives of ``closed`` w.r.t. the inputs in ``mask``."""
     try:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 
 class ConcretizationError(TypeError):
-    """A Python-level value was needed from an abstract traced array.
+    """A Python-level value was needed from an abstract traced array, or a
+    value that carries a derivative was turned into a Python or numpy number.
+    (Storing such a value into a numpy array, ``y[0] = x``, raises numpy's
+    ``ValueError``, whose ``__cause__`` is this error.)
 
     >>> import ftrans
     >>> try:
@@ -47,6 +50,32 @@ def concretization_message(op: str, aval, transform: str | None,
     )
 
 
+def derivative_cut_message(op: str, aval, transform: str) -> str:
+    return (
+        f"{op} would turn a traced array of type {aval.str_short()} into a Python "
+        f"or numpy number, but the value depends on an input that `{transform}` is "
+        "differentiating: the conversion would silently drop its derivative and "
+        "give a wrong result. Compute with ftrans.numpy (import ftrans.numpy as "
+        "jnp; e.g. jnp.exp instead of math.exp, jnp.asarray instead of "
+        "np.asarray), or use ftrans.lax.stop_gradient(x) if the derivative is "
+        "meant to be cut."
+    )
+
+
 def fn_name(f) -> str:
     """A readable name for a user function (``loss``, ``<lambda>``)."""
     return getattr(f, "__name__", None) or type(f).__name__
+
+
+def traced_index_hint() -> str:
+    """What to do when numpy indexes a plain array with an abstract traced
+    index (``a[i]`` calls ``i.__index__``): the sentence ``Tracer.__index__``
+    appends to its ``ConcretizationError``.
+
+    >>> print(traced_index_hint()[:46])
+    To index a numpy array `a` with a traced value
+    """
+    return ("To index a numpy array `a` with a traced value `i`, use "
+            "`jnp.asarray(a)[i]` or `jnp.take(a, i)` (import ftrans.numpy as jnp): "
+            "numpy needs a concrete integer, while arrays made by ftrans.numpy "
+            "(ftrans.Array) and traced arrays accept traced indices.")

@@ -16,8 +16,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
-from ftrans.errors import ConcretizationError, TracerLeakError, concretization_message
+from ftrans.errors import (ConcretizationError, TracerLeakError, concretization_message,
+                           derivative_cut_message)
 
 
 class _Context(threading.local):
@@ -44,12 +46,13 @@ class Trace:
         # a concrete trace remembers each variable's value: the forward pass
         self.values: dict[Var, object] | None = {} if concrete else None
 
-    def new_arg(self, aval: ShapedArray, val=None) -> "Tracer":
+    def new_arg(self, aval: ShapedArray, val=None, diff: str | None = None) -> "Tracer":
+        """A new input; ``diff`` names the transformation differentiating it."""
         var = Var(aval)
         self.invars.append(var)
         if self.values is not None and val is not None:
             self.values[var] = val
-        return Tracer(self, var, val)
+        return Tracer(self, var, val, diff if aval.dtype.kind in "fc" else None)
 
     def lift(self, x):
         """The jaxpr atom standing for ``x`` inside this trace."""
@@ -86,14 +89,16 @@ class Trace:
             vals = [a.val if type(a) is Tracer else a for a in args]
             if not any(v is None for v in vals):
                 val = prim.impl(*vals, **params)
+        diff = None if prim.zero_jvp else _diff_of(args)
         if prim.multiple_results:
             vals = val if val is not None else [None] * len(out_aval)
-            outs = [Tracer(self, Var(a), _arr(v)) for a, v in zip(out_aval, vals)]
+            outs = [Tracer(self, Var(a), _arr(v), diff and _carries(a, diff))
+                    for a, v in zip(out_aval, vals)]
             self.eqns.append(Eqn(prim, atoms, [t._var for t in outs], params))
             if val is not None and self.values is not None:
                 self.values.update((t._var, t.val) for t in outs)
             return outs
-        out = Tracer(self, Var(out_aval), _arr(val))
+        out = Tracer(self, Var(out_aval), _arr(val), diff and _carries(out_aval, diff))
         self.eqns.append(Eqn(prim, atoms, [out._var], params))
         if val is not None and self.values is not None:
             self.values[out._var] = out.val
@@ -103,6 +108,19 @@ class Trace:
         outvars = [self.lift(x) for x in outs]
         jaxpr = Jaxpr(self.constvars, self.invars, self.eqns, outvars)
         return ClosedJaxpr(jaxpr, self.consts)
+
+
+def _diff_of(args) -> str | None:
+    """The transformation differentiating any of ``args``, if one is."""
+    for a in args:
+        if type(a) is Tracer and a.diff:
+            return a.diff
+    return None
+
+
+def _carries(aval: ShapedArray, diff: str) -> str | None:
+    """Only float and complex values carry a derivative (not ints or bools)."""
+    return diff if aval.dtype.kind in "fc" else None
 
 
 def _arr(v):
@@ -125,13 +143,15 @@ def _leak_error(t: "Tracer") -> TracerLeakError:
 class Tracer:
     """A traced array. Operators and methods come from ftrans.numpy."""
 
-    __slots__ = ("_trace", "_var", "val")
+    __slots__ = ("_trace", "_var", "val", "diff")
     __array_priority__ = 1000
 
-    def __init__(self, trace: Trace, var: Var, val=None):
+    def __init__(self, trace: Trace, var: Var, val=None, diff: str | None = None):
         self._trace = trace
         self._var = var
         self.val = val
+        # the transformation differentiating a value this one depends on, if any
+        self.diff = diff
 
     @property
     def aval(self) -> ShapedArray:
@@ -151,6 +171,13 @@ class Tracer:
                 concretization_message(op, self.aval, *self._abstract_because()))
         return self.val
 
+    def convertible_value(self, op: str) -> np.ndarray:
+        """The value, for turning into a Python or numpy number: refused when
+        it carries a derivative, which the conversion would silently drop."""
+        if self.diff and self._trace.alive:
+            raise ConcretizationError(derivative_cut_message(op, self.aval, self.diff))
+        return self.concrete_value(op)
+
     def _abstract_because(self) -> tuple:
         """The transformation that made this tracer abstract: its own, or, for
         a concrete trace (``grad``) fed abstract values, the enclosing abstract
@@ -162,40 +189,36 @@ class Tracer:
                 return outer.transform, own
         return own, None
 
-    def __bool__(self):
+    def __bool__(self):  # only picks a branch: allowed on any concrete value
         return bool(self.concrete_value("bool(x) (e.g. `if x:` or `x and y`)"))
 
     def __float__(self):
-        return float(self.concrete_value("float(x)"))
+        return float(self.convertible_value("float(x)"))
 
     def __int__(self):
-        return int(self.concrete_value("int(x)"))
+        return int(self.convertible_value("int(x)"))
 
     def __complex__(self):
-        return complex(self.concrete_value("complex(x)"))
+        return complex(self.convertible_value("complex(x)"))
 
     def __index__(self):
-        return int(self.concrete_value("using a traced value as an index (x.__index__)"))
+        return int(self.convertible_value(
+            "using a traced value as an index (x.__index__)"))
 
-    def item(self):
-        return self.concrete_value("x.item()").item()
+    def item(self, *args):
+        return self.convertible_value("x.item()").item(*args)
 
     def tolist(self):
-        return self.concrete_value("x.tolist()").tolist()
+        return self.convertible_value("x.tolist()").tolist()
 
     def __array__(self, dtype=None, copy=None):
-        if not self._trace.alive:
-            raise _leak_error(self)
-        if self.val is not None:
-            raise TypeError(
-                f"np.asarray / numpy function called on a traced array of type "
-                f"{self.aval.str_short()}: numpy cannot see through tracers, so "
-                "the result would not be differentiated. Use ftrans.numpy "
-                "(import ftrans.numpy as jnp) inside transformed functions.")
-        raise ConcretizationError(
-            concretization_message("np.asarray(x) / a numpy function", self.aval,
-                                   self._trace.transform)
-            + " Inside transformed functions use ftrans.numpy instead of numpy.")
+        op = "np.asarray(x) / np.float64(x) / a numpy function on x"
+        if self._trace.alive and self.val is None:
+            raise ConcretizationError(
+                concretization_message(op, self.aval, *self._abstract_because())
+                + " Inside transformed functions use ftrans.numpy instead of numpy.")
+        val = self.convertible_value(op)
+        return val if dtype is None else val.astype(dtype, copy=False)
 
     def __setitem__(self, idx, value):
         raise TypeError(
@@ -217,7 +240,7 @@ def _idx_str(idx) -> str:
 def bind(prim, args, params):
     """Apply ``prim``: stage it into the innermost trace among the arguments,
     or run its impl eagerly when no argument is traced."""
-    trace = None
+    trace, wrapped = None, False
     for a in args:
         if type(a) is Tracer:
             t = a._trace
@@ -225,13 +248,19 @@ def bind(prim, args, params):
                 raise _leak_error(a)
             if trace is None or t.level > trace.level:
                 trace = t
+        elif type(a) is _Array:
+            wrapped = True
     if trace is not None:
         return trace.process(prim, args, params)
+    # impls compute on plain ndarrays (numpy is slower on subclasses); an eager
+    # result leaves ftrans as an ftrans.Array (a numpy.ndarray subclass)
+    if wrapped:
+        args = [a.view(np.ndarray) if type(a) is _Array else a for a in args]
     prim.rule("abstract_eval")(*[_eager_aval(a) for a in args], **params)
     out = prim.impl(*args, **params)
     if prim.multiple_results:
-        return [_arr(o) for o in out]
-    return _arr(out)
+        return [_leave(o) for o in out]
+    return _leave(out)
 
 
 def innermost_trace(values) -> Trace | None:
@@ -259,17 +288,22 @@ def _eager_aval(x) -> ShapedArray:
     return ShapedArray(x.shape, x.dtype)
 
 
+@allow_deep_recursion
 def trace_to_jaxpr(fn: Callable, in_avals: Sequence[ShapedArray], in_vals=None,
-                   transform: str | None = None, values: dict | None = None):
+                   transform: str | None = None, values: dict | None = None,
+                   differentiated: bool = False):
     """Trace ``fn`` (flat list of tracers -> flat list of outputs) into a
     ``ClosedJaxpr``. With ``in_vals`` the trace is concrete and the concrete
     outputs are returned too: ``(closed_jaxpr, out_vals or None)``; the
-    ``values`` dict, if given, receives the value of every variable."""
+    ``values`` dict, if given, receives the value of every variable. When
+    ``transform`` is ``differentiated``, values that depend on a float input
+    refuse conversion to Python numbers (they would lose their derivative)."""
     trace = Trace(concrete=in_vals is not None, transform=transform)
     _ctx.stack.append(trace)
     try:
         vals = in_vals if in_vals is not None else [None] * len(in_avals)
-        args = [trace.new_arg(a, _arr(v)) for a, v in zip(in_avals, vals)]
+        diff = transform if differentiated else None
+        args = [trace.new_arg(a, _arr(v), diff) for a, v in zip(in_avals, vals)]
         outs = list(fn(*args))
         closed = trace.to_jaxpr(outs)
         out_vals = [_value(o) for o in outs] if in_vals is not None else None
@@ -283,3 +317,6 @@ def trace_to_jaxpr(fn: Callable, in_avals: Sequence[ShapedArray], in_vals=None,
 
 def current_trace_level() -> int:
     return len(_ctx.stack)
+
+
+from ftrans.array import Array as _Array, leave as _leave  # noqa: E402  (it imports Tracer)

@@ -26,7 +26,7 @@ def _close(a, b, **kw):
 
 
 def _all_numpy(tree):
-    return all(type(x) is np.ndarray for x in tree_flatten(tree)[0])
+    return all(isinstance(x, np.ndarray) for x in tree_flatten(tree)[0])
 
 
 def _count_prims(jaxpr, name) -> int:
@@ -204,7 +204,7 @@ def test_grad_with_integer_argument_not_differentiated():
 @pytest.mark.parametrize("jac", [ftrans.jacfwd, ftrans.jacrev, ftrans.jacobian])
 def test_jacobian_of_vector_function(jac):
     J = jac(f_vec)(X3)
-    assert type(J) is np.ndarray and J.shape == (2, 3)
+    assert isinstance(J, np.ndarray) and J.shape == (2, 3)
     _close(J, jac_f_vec(X3))
 
 

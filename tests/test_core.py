@@ -146,10 +146,10 @@ def test_primitive_eager_bind_returns_numpy(make_prim):
     p.def_impl(lambda x: 2 * x)
     p.def_abstract_eval(lambda x: x)
     out = p.bind(np.arange(3.0))
-    assert type(out) is np.ndarray
+    assert isinstance(out, np.ndarray)
     np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
     out = p.bind(1.5)  # a Python scalar in, a 0-d numpy array out
-    assert type(out) is np.ndarray and out.shape == () and out == 3.0
+    assert isinstance(out, np.ndarray) and out.shape == () and out == 3.0
 
 
 def test_primitive_is_registered_and_has_empty_rule_slots(make_prim):
@@ -192,7 +192,7 @@ def test_multiple_results_primitive(make_prim):
     p.def_abstract_eval(lambda x: [ShapedArray((1,), x.dtype),
                                    ShapedArray((x.shape[0] - 1,), x.dtype)])
     a, b = p.bind(np.arange(4.0))
-    assert type(a) is np.ndarray and a.tolist() == [0.0] and b.tolist() == [1.0, 2.0, 3.0]
+    assert isinstance(a, np.ndarray) and a.tolist() == [0.0] and b.tolist() == [1.0, 2.0, 3.0]
     closed = ftrans.make_jaxpr(lambda x: p.bind(x))(np.arange(4.0))
     assert closed.out_avals == [ShapedArray((1,), np.float64), ShapedArray((3,), np.float64)]
     assert len(closed.eqns) == 1 and len(closed.eqns[0].outputs) == 2

@@ -34,12 +34,18 @@ def assert_exact(got, want, dtype=np.float64):
 
 # --- abs, sqrt ----------------------------------------------------------------
 
-def test_abs_has_zero_derivative_at_zero():
-    assert grad_at(lax.abs, 0.0) == 0.0
+def test_abs_has_derivative_one_at_zero_as_jax():
+    # as JAX (select(x >= 0, 1, -1)); with sign(0) = 0 instead, the smooth |x| * |x|
+    # had second derivative 0 at 0 (true: 2)
+    assert grad_at(lax.abs, 0.0) == 1.0
+    assert grad_at(lax.abs, -0.0) == 1.0
     assert grad_at(lax.abs, -2.0) == -1.0
     _, t = ftrans.jvp(lax.abs, (np.array([-1.0, 0.0, 3.0]),), (np.full(3, 5.0),))
-    assert_exact(t, [-5.0, 0.0, 5.0])
+    assert_exact(t, [-5.0, 5.0, 5.0])
     assert grad_at(ftrans.grad(lax.abs), 0.0) == 0.0
+    for f in (lambda x: lax.abs(x) * lax.abs(x), lambda x: jnp.abs(x) ** 2):
+        assert grad_at(ftrans.grad(f), 0.0) == 2.0
+        assert ftrans.hessian(f)(0.0) == 2.0
 
 
 @np.errstate(divide="ignore")

@@ -81,7 +81,7 @@ def test_values_eager_and_traced(name, fn, ref):
     x = _x()
     want = ref(x)
     got = fn(x)
-    assert type(got) is np.ndarray and got.dtype == np.float64
+    assert isinstance(got, np.ndarray) and got.dtype == np.float64
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     closed = ftrans.make_jaxpr(fn)(x)
     (traced,) = ftrans.eval_jaxpr(closed.jaxpr, closed.consts, x)

@@ -474,7 +474,7 @@ def test_eager_matches_numpy(r):
     want = _run_or_skip(r, args)
     got = r.fn(*args)
     for g in _flat(got):
-        assert type(g) is np.ndarray
+        assert isinstance(g, np.ndarray)
     _compare(got, want, 1e-10)
 
 
@@ -591,7 +591,7 @@ def test_namespace_is_large_and_public():
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_eager_results_are_ndarrays_not_scalars(fn, args):
     out = fn(*args)
-    assert type(out) is np.ndarray
+    assert isinstance(out, np.ndarray)
     np.testing.assert_array_equal(out, getattr(np, fn.__name__)(*args))
 
 

@@ -15,9 +15,9 @@ import numpy as np
 
 from ftrans import lax
 from ftrans.dtypes import to_inexact
-from ftrans.numpy._ufuncs import (_as_bool, _dtype, _shape, asarray, broadcast_to_shape,
-                                  isnan, logical_not, multiply, promote, sqrt, square,
-                                  subtract, true_divide, where)
+from ftrans.numpy._ufuncs import (_as_bool, _dtype, _shape, add, asarray,
+                                  broadcast_to_shape, isnan, logical_not, multiply, promote,
+                                  sqrt, square, subtract, true_divide, where)
 from ftrans.tracing import Tracer
 from ftrans.typing import Array, ArrayLike, Axis, DTypeLike
 
@@ -176,6 +176,12 @@ def var(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, ddof: i
     >>> jnp.var([1.0, 2.0, 3.0, 4.0]), jnp.var([1.0, 2.0, 3.0, 4.0], ddof=1)
     (array(1.25), array(1.66666667))
     """
+    return _var(a, axis, dtype, ddof, keepdims, where, correction)[0]
+
+
+def _var(a, axis, dtype, ddof, keepdims, where, correction):
+    """The variance and the count it is over (an int, or an array with ``where``).
+    No degrees of freedom left (``ddof >= n``) gives nan, as JAX."""
     if correction is not None:
         ddof = correction
     a = asarray(a)
@@ -187,11 +193,39 @@ def var(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, ddof: i
     if where is None:
         n = _count(_shape(a), axes)
         total = sum(sq, axis=axes, keepdims=keepdims)
-        return true_divide(total, np.asarray(n - ddof, dtype=dtype)[()])
+        if n - ddof <= 0:  # nan, with a nan derivative: the statistic is undefined
+            return multiply(total, np.asarray(np.nan, dtype=dtype)[()]), n
+        return true_divide(total, np.asarray(n - ddof, dtype=dtype)[()]), n
     total = sum(sq, axis=axes, keepdims=keepdims, where=where)
     n = sum(broadcast_to_shape(where, _shape(a), (a,)), axis=axes, dtype=dtype,
             keepdims=keepdims)
-    return true_divide(total, subtract(n, ddof))
+    dof = subtract(n, ddof)
+    return _where_defined(lax.gt(dof, _zero(dof)), true_divide(total, dof)), n
+
+
+def _zero(x):
+    return np.zeros((), _dtype(x))[()]
+
+
+def _where_defined(defined, v):
+    """``v`` where ``defined``, else nan. (Added, not selected: ``where(d, v, v * nan)``
+    would send ``0 * nan`` back to ``v`` from the entries that are defined.)"""
+    nan = np.asarray(np.nan, dtype=_dtype(v))[()]
+    return add(v, where(defined, np.zeros((), _dtype(v))[()], nan))
+
+
+def _std_of_var(v, n, ddof):
+    """``sqrt(v)`` for a variance over ``n`` elements. Over one element the
+    variance is constant (0): its root gets derivative 0, not ``0 * sqrt'(0)``,
+    which is nan. Elsewhere a zero variance is the tip of a cone: nan, as JAX."""
+    if not isinstance(n, (int, np.integer)):  # a count per output (``where``)
+        one = lax.bitwise_and(lax.eq(n, np.ones((), _dtype(n))[()]),
+                              lax.lt(np.asarray(ddof, _dtype(n))[()], n))
+        safe = sqrt(where(one, np.ones((), _dtype(v))[()], v))
+        return where(one, lax.stop_gradient(sqrt(v)), safe)
+    if n == 1 and ddof < 1:
+        return sqrt(lax.stop_gradient(v))
+    return sqrt(v)
 
 
 def std(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, ddof: int = 0,
@@ -203,7 +237,8 @@ def std(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, ddof: i
     >>> jnp.std([1.0, 3.0])
     array(1.)
     """
-    return sqrt(var(a, axis, dtype, ddof, keepdims, where=where, correction=correction))
+    v, n = _var(a, axis, dtype, ddof, keepdims, where, correction)
+    return _std_of_var(v, n, ddof if correction is None else correction)
 
 
 def ptp(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
@@ -440,9 +475,13 @@ def nanvar(a: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = Fals
     """
     a = asarray(a)
     m = nanmean(a, axis, keepdims=True)
-    sq = _nan_fill(square(subtract(a, m)), 0)
+    # zero the NaNs' deviations before squaring: squaring them first would send
+    # 0 * nan back to the NaN entries from the fill
+    sq = square(_nan_fill(subtract(a, m), 0))
     n = _not_nan_count(a, axis, keepdims)
-    return true_divide(sum(sq, axis, keepdims=keepdims), subtract(n, ddof))
+    dof = subtract(n, ddof)
+    total = sum(sq, axis, keepdims=keepdims)
+    return _where_defined(lax.gt(dof, _zero(dof)), true_divide(total, dof))
 
 
 def nanstd(a: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Array:
@@ -452,5 +491,5 @@ def nanstd(a: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = Fals
     >>> jnp.nanstd(np.array([1.0, np.nan, 3.0]))
     array(1.)
     """
-    return sqrt(nanvar(a, axis, ddof, keepdims))
+    return _std_of_var(nanvar(a, axis, ddof, keepdims), _not_nan_count(a, axis, keepdims), ddof)
 

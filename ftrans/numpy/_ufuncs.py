@@ -10,12 +10,14 @@ written so that their derivatives stay finite where numpy's values are.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable, Sequence, overload
 
 import numpy as np
 
 from ftrans import lax
+from ftrans.array import Array as _Array
 from ftrans.core import get_aval
 from ftrans.dtypes import to_inexact
 from ftrans.prims.shape import broadcast_in_dim_p
@@ -81,6 +83,99 @@ def _leaves(seq):
             yield from _leaves(e)
         else:
             yield e
+
+
+# --- the public boundary: array-likes in, ftrans.Arrays out ----------------------
+
+def _holds_tracer(x) -> bool:
+    return any(type(e) is Tracer for e in _leaves(x))
+
+
+def _array_like(x):
+    """An argument annotated ``ArrayLike``: a list or tuple holding tracers
+    becomes one traced array (``asarray``); anything else is left alone."""
+    t = type(x)
+    if t is _Array:
+        return x.view(np.ndarray)  # numpy computes faster on plain ndarrays
+    return asarray(x) if (t is list or t is tuple) and _holds_tracer(x) else x
+
+
+def _array_likes(xs):
+    """An argument annotated ``Sequence[ArrayLike]``: each element as above."""
+    t = type(xs)
+    if (t is list or t is tuple) and _holds_tracer(xs):
+        return type(xs)(_array_like(x) for x in xs)
+    return xs
+
+
+def _leave_tree(out):
+    t = type(out)
+    if t is np.ndarray:
+        return out.view(_Array)
+    if t is tuple or t is list:
+        return t(_leave_tree(o) for o in out)
+    if isinstance(out, tuple) and hasattr(out, "_fields"):  # a NamedTuple result
+        return t(*[_leave_tree(o) for o in out])
+    return out
+
+
+def _annotation_kind(annotation) -> Callable | None:
+    ann = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    if ann.startswith("ArrayLike"):
+        return _array_like
+    if ann.startswith("Sequence[ArrayLike"):
+        return _array_likes
+    return None
+
+
+def public(f: Callable) -> Callable:
+    """``f`` as ``ftrans.numpy`` exports it: every argument annotated
+    ``ArrayLike`` (or ``Sequence[ArrayLike]``) goes through ``asarray`` when
+    it is a list or tuple holding tracers, the one rule that makes
+    ``jnp.sin([x, y])`` work wherever ``jnp.sin([1.0, 2.0])`` does; and numpy
+    arrays in the result leave as ``ftrans.Array`` (``x.at``, traced indexing).
+
+    >>> import ftrans, ftrans.numpy as jnp
+    >>> float(ftrans.grad(lambda x: jnp.linalg.norm([x, 2.0 * x]))(1.0))
+    2.23606797749979
+    >>> type(jnp.zeros(2)).__name__
+    'Array'
+    """
+    import inspect
+    positional, by_name, star, star_at = [], {}, None, None
+    for i, p in enumerate(inspect.signature(f).parameters.values()):
+        kind = _annotation_kind(p.annotation)
+        if p.kind is p.VAR_POSITIONAL:
+            star, star_at = kind, i
+        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and star_at is None:
+            positional.append(kind)
+        if kind is not None and p.kind is not p.VAR_POSITIONAL:
+            by_name[p.name] = kind
+    if not by_name and star is None:
+        @functools.wraps(f)
+        def leaving(*args, **kwargs):
+            return _leave_tree(f(*args, **kwargs))
+        return leaving
+
+    def convert(args, kwargs):
+        args = [positional[i](a) if i < len(positional) and positional[i] is not None
+                else star(a) if i >= len(positional) and star is not None else a
+                for i, a in enumerate(args)]
+        kwargs = {k: by_name[k](v) if k in by_name else v for k, v in kwargs.items()}
+        return args, kwargs
+
+    @functools.wraps(f)
+    def accepting(*args, **kwargs):
+        for a in args:
+            t = type(a)
+            if t is list or t is tuple or t is _Array:
+                args, kwargs = convert(args, kwargs)
+                break
+        else:
+            if kwargs:
+                args, kwargs = convert(args, kwargs)
+        return _leave_tree(f(*args, **kwargs))
+    return accepting
 
 
 def _dtype_arg(x):
@@ -473,28 +568,43 @@ cbrt = _composite("cbrt", _cbrt, inexact=True)
 
 
 def _hypot(x, y):
-    # a * sqrt(1 + (b/a)^2) with a = max(|x|, |y|): no overflow, finite gradient
+    # |a| sqrt(1 + (b/a)^2), a the operand larger in magnitude and b the other,
+    # picked by a comparison (no max/min, no |b|): the expression is sqrt(x^2 + y^2)
+    # itself wherever a != 0, so every order of derivative is right at and around
+    # |x| == |y| and y == 0 (max/min and |b| have kinks there that cancel only to
+    # first order); no overflow; derivative 0 at the cone's tip (0, 0)
+    x, y = promote("hypot", x, y, full_shape=True)  # select_n wants one shape
     dtype = _dtype(x)
     zero, one = _scalar(dtype, 0), _scalar(dtype, 1)
-    ax, ay = lax.abs(x), lax.abs(y)
-    a, b = lax.max(ax, ay), lax.min(ax, ay)
+    x_wins = lax.ge(lax.abs(x), lax.abs(y))
+    a, b = lax.select_n(x_wins, y, x), lax.select_n(x_wins, x, y)
     is_zero = lax.eq(a, zero)
-    safe_a = lax.select_n(is_zero, a, _ones_like(a))
-    r = lax.div(b, safe_a)
-    return lax.mul(a, lax.sqrt(lax.add(one, lax.mul(r, r))))
+    r = lax.div(b, lax.select_n(is_zero, a, _ones_like(a)))
+    out = lax.mul(lax.abs(a), lax.sqrt(lax.add(one, lax.mul(r, r))))
+    # an infinite operand gives +inf even beside inf or nan, as numpy
+    inf = _scalar(dtype, np.inf)
+    is_inf = lax.bitwise_or(lax.eq(lax.abs(x), inf), lax.eq(lax.abs(y), inf))
+    return lax.select_n(is_inf, out, _full(_shape(out), np.inf, dtype, (out,)))
 
 
 hypot = _composite("hypot", _hypot, inexact=True, nargs=2)
 
 
 def _logaddexp(x, y):
-    # max(x, y) + log1p(exp(-|x - y|)); both infinite of one sign: x + y
-    amax = lax.max(x, y)
-    delta = lax.sub(x, y)
+    # a + log1p(exp(b - a)), a the larger operand and b the other, picked by a
+    # comparison (no max, no |x - y|): the expression is log(e^x + e^y) itself, so
+    # every order of derivative is right at and around x == y (max and |x - y| have
+    # kinks there that cancel only to first order); exp(b - a) <= 1 never overflows.
+    # Both infinite of one sign, or a nan: (x + y) / 2 (the value x, 1/2 to each).
+    x, y = promote("logaddexp", x, y, full_shape=True)  # select_n wants one shape
+    x_wins = lax.ge(x, y)
+    a, b = lax.select_n(x_wins, y, x), lax.select_n(x_wins, x, y)
+    delta = lax.sub(b, a)
     nan_delta = lax.ne(delta, delta)
-    safe_delta = lax.select_n(nan_delta, delta, _zeros_like(delta))
-    out = lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(safe_delta)))))
-    return lax.select_n(nan_delta, out, lax.add(x, y))
+    zeros = _zeros_like(delta)
+    a, b = lax.select_n(nan_delta, a, zeros), lax.select_n(nan_delta, b, zeros)
+    out = lax.add(a, lax.log1p(lax.exp(lax.sub(b, a))))
+    return lax.select_n(nan_delta, out, _mul_const(lax.add(x, y), 0.5))
 
 
 logaddexp = _composite("logaddexp", _logaddexp, inexact=True, nargs=2)
@@ -515,11 +625,23 @@ def _ones_like(x):
     return _full(_shape(x), 1, _dtype(x), (x,))
 
 
+# sin(t)/t = sum_k (-t^2)^k / (2k+1)!: to |t| < 1/2 the terms through t^14 are
+# exact in float64, and so (to high order) are their derivatives
+_SINC_SERIES = [(-1.0) ** k / math.factorial(2 * k + 1) for k in range(8)]
+
+
 def _sinc(x):
-    # sin(pi x) / (pi x), 1 at 0; the division sees a safe argument at 0
-    is_zero = lax.eq(x, _scalar(_dtype(x), 0))
-    safe = _mul_const(lax.select_n(is_zero, x, _ones_like(x)), math.pi)
-    return lax.select_n(is_zero, lax.div(lax.sin(safe), safe), _ones_like(x))
+    # sin(pi x) / (pi x), with its series near 0: a constant 1 at 0 would give a
+    # zero second derivative (true: -pi^2/3), and sin(t)/t differentiated near 0
+    # cancels catastrophically. Each branch sees a safe argument (no 0 * inf back).
+    t = _mul_const(x, math.pi)
+    small = lax.lt(lax.abs(t), _scalar(_dtype(x), 0.5))
+    big_t = lax.select_n(small, t, _ones_like(t))
+    t2 = lax.square(lax.select_n(small, _zeros_like(t), t))
+    series = _scalar(_dtype(x), _SINC_SERIES[-1])
+    for c in reversed(_SINC_SERIES[:-1]):
+        series = lax.add(lax.mul(series, t2), _scalar(_dtype(x), c))
+    return lax.select_n(small, lax.div(lax.sin(big_t), big_t), series)
 
 
 sinc = _composite("sinc", _sinc, inexact=True)

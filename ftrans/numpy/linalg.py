@@ -189,7 +189,12 @@ def matrix_transpose(x: ArrayLike) -> Array:
 # --- norms ------------------------------------------------------------------------------
 
 def _sum_squares(x, axes):
-    return lax.reduce_sum(lax.mul(x, x), axes)
+    total = lax.reduce_sum(lax.mul(x, x), axes)
+    if any(get_aval(x).shape[a] == 0 for a in axes):
+        # a sum of no squares is the constant 0: its root has derivative 0, not
+        # 0 * sqrt'(0) = nan
+        return lax.stop_gradient(total)
+    return total
 
 
 def _vector_norm(x, ord, axis: int):
@@ -209,6 +214,8 @@ def _vector_norm(x, ord, axis: int):
         return lax.reduce_sum(lax.abs(x), axes)
     p = _scalar(x, ord)
     total = lax.reduce_sum(lax.pow(lax.abs(x), p), axes)
+    if get_aval(x).shape[axis] == 0:
+        total = lax.stop_gradient(total)  # the constant 0 (see _sum_squares)
     return lax.pow(total, _scalar(x, 1.0 / ord))
 
 

@@ -81,6 +81,7 @@ def binary(name: str, impl, *, out_dtype=None, kinds: str | None = None) -> Prim
 
 def def_zero_jvp(prim: Primitive) -> None:
     """The primitive is piecewise constant: its tangent is zero."""
+    prim.zero_jvp = True
 
     @prim.def_jvp
     def _zero_jvp(primals, tangents, **params):

@@ -28,9 +28,9 @@ def as_operand(x):
 
 
 def trace_tree_fn(fn: Callable, in_trees: Sequence, in_avals: Sequence[ShapedArray],
-                  name: str):
-    """Trace ``fn(*unflattened args)`` abstractly; returns
-    ``(jaxpr with consts hoisted, consts, out_tree)``."""
+                  name: str, in_vals: Sequence | None = None):
+    """Trace ``fn(*unflattened args)``, abstractly unless the values of the
+    inputs are given; returns ``(jaxpr with consts hoisted, consts, out_tree)``."""
     store = {}
 
     def flat_fn(*flat):
@@ -41,9 +41,22 @@ def trace_tree_fn(fn: Callable, in_trees: Sequence, in_avals: Sequence[ShapedArr
         out_flat, store["tree"] = tree_flatten(fn(*args))
         return out_flat
 
-    closed, _ = trace_to_jaxpr(flat_fn, list(in_avals), transform=name)
+    closed, _ = trace_to_jaxpr(flat_fn, list(in_avals), in_vals, transform=name)
     jaxpr, consts = hoist_consts(closed)
     return jaxpr, consts, store["tree"]
+
+
+def concrete_values(xs: Sequence) -> list | None:
+    """The values of ``xs`` (numpy arrays or concrete tracers), or None if
+    any is abstract."""
+    import numpy as np
+    vals = []
+    for x in xs:
+        v = x.val if type(x) is Tracer else x if isinstance(x, np.ndarray) else None
+        if v is None:
+            return None
+        vals.append(v)
+    return vals
 
 
 def reorder(closed: ClosedJaxpr, in_order=None, out_order=None) -> ClosedJaxpr:

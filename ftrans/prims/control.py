@@ -14,12 +14,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.ad_util import Zero, add_tangents, instantiate, is_undefined, zeros
-from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, Primitive, ShapedArray, Var, get_aval
+from ftrans.core import (ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArray, Var,
+                         get_aval)
 from ftrans.errors import fn_name
 from ftrans.eval import eval_jaxpr
 from ftrans.prims._subjaxpr import (add_unused_inputs, as_operand, groups,
                                     hoist_consts, reorder, trace_tree_fn)
+from ftrans.prims.shape import concatenate, reshape, slice as slice_
 from ftrans.tracing import trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr, dce_prune, select_inputs
 from ftrans.transforms.jvp import jvp_jaxpr
@@ -31,6 +34,7 @@ from ftrans.typing import Array, ArrayLike, PyTree
 __all__ = ["cond", "switch", "scan", "fori_loop", "while_loop"]
 
 
+@allow_deep_recursion  # sub-jaxprs nest: cond in cond in ...
 def _eval(closed: ClosedJaxpr, *args) -> list:
     return eval_jaxpr(closed.jaxpr, closed.consts, *args)
 
@@ -92,25 +96,20 @@ def _cond_partial_eval(eqn, in_unknown):
                  for k, _, _, n in splits]
     all_res = [a for avals in res_avals for a in avals]
     n_known_out = out_unknown.count(False)
+    if len(all_res) > _PACK_OVER:
+        return _cond_partial_eval_packed(eqn, ops_unknown, out_unknown, splits)
     known_branches, unknown_branches = [], []
+    # Branch i's residuals travel in slots of their own; the other branches
+    # fill those with zeros, and ignore them.
     for i, (known, unknown, _, n_res) in enumerate(splits):
         before = sum(len(r) for r in res_avals[:i])
-        after = sum(len(r) for r in res_avals[i + 1:])
-
-        def known_fn(*ops, known=known, before=before, after=after):
-            outs = _eval(known, *ops)
-            pad = [zeros(a) for a in all_res]
-            return outs[:n_known_out] + pad[:before] + outs[n_known_out:] + \
-                pad[len(pad) - after:]
-
-        def unknown_fn(*args, unknown=unknown, before=before, n_res=n_res):
-            res, ops = args[:len(all_res)], args[len(all_res):]
-            return _eval(unknown, *res[before:before + n_res], *ops)
-
-        known_avals = [a for a, u in zip(branches[0].in_avals, ops_unknown) if not u]
-        unknown_avals = [a for a, u in zip(branches[0].in_avals, ops_unknown) if u]
-        known_branches.append(trace_to_jaxpr(known_fn, known_avals)[0])
-        unknown_branches.append(trace_to_jaxpr(unknown_fn, all_res + unknown_avals)[0])
+        pad_before, pad_after = all_res[:before], all_res[before + n_res:]
+        known_branches.append(_with_zero_outputs(known, n_known_out, pad_before, pad_after))
+        u = unknown.jaxpr
+        invars = ([Var(a) for a in pad_before] + u.invars[:n_res]
+                  + [Var(a) for a in pad_after] + u.invars[n_res:])
+        unknown_branches.append(ClosedJaxpr(Jaxpr(u.constvars, invars, u.eqns, u.outvars),
+                                            unknown.consts))
     index, *ops = eqn.inputs
     res_vars = [Var(a) for a in all_res]
     known_eqn = Eqn(cond_p, [index] + [x for x, u in zip(ops, ops_unknown) if not u],
@@ -120,6 +119,86 @@ def _cond_partial_eval(eqn, in_unknown):
                       [v for v, u in zip(eqn.outputs, out_unknown) if u],
                       {"branches": tuple(unknown_branches)})
     return [known_eqn], [unknown_eqn]
+
+
+# A branch passes on the residuals of the conds nested in it, so without
+# packing, the residuals of the outermost of d nested conds number O(d), and
+# the linear part's size grows as d**2. Beyond this many, the residuals travel
+# as one flat array per dtype, shared by the branches.
+_PACK_OVER = 8
+
+
+def _cond_partial_eval_packed(eqn, ops_unknown, out_unknown, splits):
+    n_known_out = out_unknown.count(False)
+    own = [k.out_avals[n_known_out:] for k, _, _, _ in splits]
+    sizes: dict = {}  # dtype -> the buffer's length: the most any branch needs
+    for avals in own:
+        need: dict = {}
+        for a in avals:
+            need[a.dtype] = need.get(a.dtype, 0) + a.size
+        for dt, n in need.items():
+            sizes[dt] = max(sizes.get(dt, 0), n)
+    buf_avals = [ShapedArray((n,), dt) for dt, n in sizes.items()]
+    where = {dt: i for i, dt in enumerate(sizes)}
+    known_branches, unknown_branches = [], []
+    for known, unknown, _, n_res in splits:
+        def known_fn(*ops, known=known):
+            outs = _eval(known, *ops)
+            parts: list[list] = [[] for _ in buf_avals]
+            for r, a in zip(outs[n_known_out:], known.out_avals[n_known_out:]):
+                parts[where[a.dtype]].append(reshape(r, (a.size,)))
+            for ps, b in zip(parts, buf_avals):
+                fill = b.size - sum(get_aval(x).size for x in ps)
+                if fill or not ps:
+                    ps.append(zeros(b.update(shape=(fill,))))
+            return outs[:n_known_out] + [concatenate(ps, 0) for ps in parts]
+
+        def unknown_fn(*args, unknown=unknown, n_res=n_res):
+            bufs, ops = args[:len(buf_avals)], args[len(buf_avals):]
+            offset = [0] * len(buf_avals)
+            res = []
+            for a in unknown.in_avals[:n_res]:
+                i = where[a.dtype]
+                piece = slice_(bufs[i], (offset[i],), (offset[i] + a.size,))
+                res.append(reshape(piece, a.shape))
+                offset[i] += a.size
+            return _eval(unknown, *res, *ops)
+
+        in_avals = splits[0][0].in_avals
+        known_branches.append(trace_to_jaxpr(known_fn, in_avals)[0])
+        unknown_avals = [a for a, u in zip(eqn.params["branches"][0].in_avals, ops_unknown)
+                         if u]
+        unknown_branches.append(trace_to_jaxpr(unknown_fn, buf_avals + unknown_avals)[0])
+    index, *ops = eqn.inputs
+    res_vars = [Var(a) for a in buf_avals]
+    known_eqn = Eqn(cond_p, [index] + [x for x, u in zip(ops, ops_unknown) if not u],
+                    [v for v, u in zip(eqn.outputs, out_unknown) if not u] + res_vars,
+                    {"branches": tuple(known_branches)})
+    unknown_eqn = Eqn(cond_p, [index] + res_vars + [x for x, u in zip(ops, ops_unknown) if u],
+                      [v for v, u in zip(eqn.outputs, out_unknown) if u],
+                      {"branches": tuple(unknown_branches)})
+    return [known_eqn], [unknown_eqn]
+
+
+def _with_zero_outputs(closed, n_out, before, after):
+    """``closed`` (outputs, then residuals) with zeros of types ``before``
+    between its outputs and residuals, and of types ``after`` at the end: one
+    zero per type, given as a literal (scalars) or a constant."""
+    j = closed.jaxpr
+    consts = dict(zip(j.constvars, closed.consts))
+    zero_of: dict = {}
+
+    def zero(aval):
+        if aval not in zero_of:
+            value = np.zeros(aval.shape, aval.dtype)
+            zero_of[aval] = Literal(value[()], aval) if aval.shape == () else Var(aval)
+            if aval.shape != ():
+                consts[zero_of[aval]] = value
+        return zero_of[aval]
+
+    outvars = ([*j.outvars[:n_out], *map(zero, before), *j.outvars[n_out:],
+                *map(zero, after)])
+    return ClosedJaxpr(Jaxpr(list(consts), j.invars, j.eqns, outvars), list(consts.values()))
 
 
 cond_p.partial_eval = _cond_partial_eval

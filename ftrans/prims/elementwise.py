@@ -4,7 +4,7 @@ logic, ``select_n`` and ``convert_element_type``.
 Operands of a binary primitive have one dtype and equal shapes, except that a
 rank-0 operand broadcasts (``mul b 2.0``). The JVP of each primitive is written
 with primitives, so it can be differentiated again. At kinks the derivatives
-follow JAX: ``abs'(0) = 0``, ties in ``max``/``min`` split the tangent evenly,
+follow JAX: ``abs'(0) = 1``, ties in ``max``/``min`` split the tangent evenly,
 ``sqrt'(0) = inf``.
 """
 
@@ -163,8 +163,10 @@ def _pow_jvp(primals, tangents):
     out = pow(x, y)
     zero, one = _scalar(x, 0), _scalar(x, 1)
 
-    def x_part(x_dot):  # y x^(y-1), with exponent 0 where y == 0 so 0^0 gives 0
-        return mul(x_dot, mul(y, pow(x, select_n(eq(y, zero), sub(y, one), y))))
+    def x_part(x_dot):  # y x^(y-1), with exponent 0 where x == y == 0 so 0 0^0 gives 0
+        # (only there: at x != 0 the factor x^(y-1) is what d/dy of this sees at y == 0)
+        both_zero = convert_element_type(bitwise_and(eq(x, zero), eq(y, zero)), x.dtype)
+        return mul(x_dot, mul(y, pow(x, add(sub(y, one), both_zero))))
 
     def y_part(y_dot):  # log(x) x^y, with log taken at 1 where x == 0 (as JAX)
         safe_x = add(x, convert_element_type(eq(x, zero), x.dtype))
@@ -268,7 +270,9 @@ def _one(x):
 
 abs_p = unary("abs", np.abs, kinds="iuf")
 def abs(x: ArrayLike) -> Array: return abs_p.bind(x)
-_unary_jvp(abs_p, lambda x, y: sign(x))  # sign(0) = 0: the derivative at 0 is 0
+# the derivative is 1 at 0 (as JAX: select(x >= 0, 1, -1)), not sign(0) = 0, so that
+# smooth compositions such as |x| * |x| get their second derivative 2 at 0, not 0
+_unary_jvp(abs_p, lambda x, y: add(sign(x), convert_element_type(eq(x, _scalar(x, 0)), x.dtype)))
 
 sign_p = unary("sign", np.sign, kinds="iuf")
 def sign(x: ArrayLike) -> Array: return sign_p.bind(x)
@@ -557,7 +561,7 @@ _DOCS = {
             (np.array([1.0, 5.0]), np.array([3.0, 4.0])), np.maximum),
     "min": ("the smaller of x and y (ties split the derivative)",
             (np.array([1.0, 5.0]), np.array([3.0, 4.0])), np.minimum),
-    "abs": ("|x| (derivative 0 at 0)", (np.array([-1.5, 2.0]),), np.abs),
+    "abs": ("|x| (derivative 1 at 0, as JAX)", (np.array([-1.5, 2.0]),), np.abs),
     "sign": ("-1, 0 or 1", (np.array([-1.5, 0.0, 2.0]),), np.sign),
     "exp": ("e ** x", (np.array([0.0, 1.0]),), np.exp),
     "log": ("natural logarithm", (np.array([1.0, 2.0]),), np.log),

@@ -8,6 +8,7 @@ called, and stored as params: transformations still never call user code.
 
 from __future__ import annotations
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.ad_util import Zero, instantiate, is_undefined
 from ftrans.core import Eqn, Primitive
 from ftrans.eval import eval_jaxpr
@@ -21,6 +22,7 @@ from ftrans.typing import PyTree
 __all__ = ["stop_gradient"]
 
 
+@allow_deep_recursion  # sub-jaxprs nest: cond in cond in ...
 def _eval(closed, *args):
     return eval_jaxpr(closed.jaxpr, closed.consts, *args)
 

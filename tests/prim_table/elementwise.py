@@ -209,3 +209,55 @@ CASES += [
     Case("select_n", lax.select_n, (S, S, S), domain=(booleans, normal, normal),
          dtypes=(bool, F32, F32), order=0, name="f32"),
 ]
+
+
+# --- ties: the same values in both operands (x == y, |x| == |y|, x == -y) and
+# exponents 0, 1, 2, at points where the function is smooth (issue 8 §3). The
+# samplers ignore rng so that two operands drawn from them tie exactly.
+
+def tie(rng, shape):
+    """The same values on every call: away from zero, both signs."""
+    n = int(np.prod(shape))
+    v = np.linspace(0.6, 1.8, max(n, 1))[:n] * np.where(np.arange(n) % 2, -1.0, 1.0)
+    return v.reshape(shape)
+
+
+def neg_tie(rng, shape):
+    return -tie(rng, shape)
+
+
+def small_ints(rng, shape):
+    """Exponents 0, 1 and 2 as floats: where pow's rule special-cases y == 0."""
+    return (np.arange(int(np.prod(shape))) % 3).astype(float).reshape(shape)
+
+
+def zeros(rng, shape):
+    return np.zeros(shape)
+
+
+CASES += [
+    Case("pow", lax.pow, (S, S), ref=np.power, domain=(positive, zeros),
+         name="zero_exponent"),
+    Case("pow", lax.pow, (S, S), ref=np.power, domain=(positive, small_ints),
+         name="exponents_0_1_2"),
+    Case("pow", lax.pow, (S, S), ref=np.power, domain=(lambda r, s: np.abs(tie(r, s)),) * 2,
+         name="tie"),
+    Case("atan2", lax.atan2, (S, S), ref=np.arctan2, domain=(tie, tie), name="tie"),
+    Case("atan2", lax.atan2, (S, S), ref=np.arctan2, domain=(tie, neg_tie), name="neg_tie"),
+    Case("atan2", lax.atan2, (S, S), ref=np.arctan2,  # y > 0: off the branch cut
+         domain=(zeros, lambda r, s: np.abs(tie(r, s))), name="zero_x"),
+    Case("div", lax.div, (S, S), ref=np.divide, domain=(tie, tie), name="tie"),
+    Case("div", lax.div, (S, S), ref=np.divide, domain=(tie, neg_tie), name="neg_tie"),
+    Case("mul", lax.mul, (S, S), ref=np.multiply, domain=(tie, tie), name="tie"),
+    Case("sub", lax.sub, (S, S), ref=np.subtract, domain=(tie, tie), linear_args=(0, 1),
+         name="tie"),
+    Case("abs", lambda x: lax.mul(lax.abs(x), lax.abs(x)), (S,), ref=np.square,
+         domain=zeros, name="squared_at_zero"),
+    Case("abs", lambda x: lax.integer_pow(lax.abs(x), 2), (S,), ref=np.square,
+         domain=zeros, name="integer_pow_at_zero"),
+    Case("square", lax.square, (S,), ref=np.square, domain=zeros, name="at_zero"),
+    Case("integer_pow", lambda x: lax.integer_pow(x, 3), (S,), ref=lambda x: x ** 3,
+         domain=zeros, name="cube_at_zero"),
+    Case("exp", lax.exp, ((3, 0),), ref=np.exp, name="zero_size"),
+    Case("mul", lax.mul, ((0,), (0,)), ref=np.multiply, name="zero_size"),
+]

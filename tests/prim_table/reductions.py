@@ -73,3 +73,46 @@ CASES = [
          ref=lambda x: np.minimum.accumulate(x[::-1], 0)[::-1], domain=distinct,
          name="reverse"),
 ]
+
+
+# --- ties and degenerate axes (issue 8 §3): products with many zeros (a
+# polynomial, smooth everywhere), axes of size 1 (the identity), zero-size axes
+
+
+def _many_zeros(rng, shape):
+    """Row 0 all zeros, row 1 two zeros, row 2 one zero, the rest away from 0."""
+    x = away_from_zero(rng, shape)
+    x[0] = 0.0
+    x[1, :2] = 0.0
+    x[2, -1] = 0.0
+    return x
+
+
+CASES += [
+    Case("reduce_prod", lambda x: lax.reduce_prod(x, (1,)), ((4, 4),),
+         ref=lambda x: x.prod(1), domain=_many_zeros, name="many_zeros"),
+    Case("reduce_prod", lambda x: lax.reduce_prod(x, (0, 1)), ((4, 4),),
+         ref=lambda x: x.prod(), domain=_many_zeros, name="many_zeros_all"),
+    Case("cumprod", lambda x: lax.cumprod(x, 1), ((4, 4),),
+         ref=lambda x: np.cumprod(x, 1), domain=_many_zeros, name="many_zeros"),
+    Case("reduce_prod", lambda x: lax.reduce_prod(x, (1,)), ((3, 1),),
+         ref=lambda x: x.prod(1), name="size1"),
+    Case("reduce_max", lambda x: lax.reduce_max(x, (1,)), ((3, 1),),
+         ref=lambda x: x.max(1), name="size1"),
+    Case("reduce_min", lambda x: lax.reduce_min(x, (0,)), ((1, 3),),
+         ref=lambda x: x.min(0), name="size1"),
+    Case("cummax", lambda x: lax.cummax(x, 1), ((3, 1),),
+         ref=lambda x: np.maximum.accumulate(x, 1), name="size1"),
+    Case("cumprod", lambda x: lax.cumprod(x, 1), ((3, 1),),
+         ref=lambda x: np.cumprod(x, 1), name="size1"),
+    Case("reduce_sum", lambda x: lax.reduce_sum(x, (1,)), ((3, 0),),
+         ref=lambda x: x.sum(1), linear_args=(0,), name="zero_size"),
+    Case("reduce_prod", lambda x: lax.reduce_prod(x, (1,)), ((3, 0),),
+         ref=lambda x: x.prod(1), name="zero_size"),
+    Case("reduce_prod", lambda x: lax.reduce_prod(x, (0,)), ((0, 2),),
+         ref=lambda x: x.prod(0), name="zero_size_axis0"),
+    Case("cumsum", lambda x: lax.cumsum(x, 1), ((3, 0),),
+         ref=lambda x: np.cumsum(x, 1), linear_args=(0,), name="zero_size"),
+    Case("cumprod", lambda x: lax.cumprod(x, 0), ((0, 2),),
+         ref=lambda x: np.cumprod(x, 0), name="zero_size"),
+]
