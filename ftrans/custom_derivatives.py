@@ -250,6 +250,11 @@ def _flat_cotangents(args, cts, name):
                 raise TypeError(f"custom_vjp bwd of {name}: a cotangent has type "
                                 f"{got.str_short()}, but its argument has type "
                                 f"{want.str_short()}")
+            if got.dtype.kind == "c" and want.dtype.kind != "c":
+                raise TypeError(f"custom_vjp bwd of {name}: a cotangent is complex "
+                                f"({got.str_short()}) for a real argument of type "
+                                f"{want.str_short()}; return its real part if that is "
+                                f"the derivative you mean")
             out.append(as_operand(c))
     return out
 

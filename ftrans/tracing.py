@@ -19,7 +19,7 @@ import numpy as np
 from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
 from ftrans.errors import (ConcretizationError, TracerLeakError, concretization_message,
-                           derivative_cut_message)
+                           derivative_cut_message, traced_index_hint)
 
 
 class _Context(threading.local):
@@ -202,8 +202,12 @@ class Tracer:
         return complex(self.convertible_value("complex(x)"))
 
     def __index__(self):
-        return int(self.convertible_value(
-            "using a traced value as an index (x.__index__)"))
+        op = "using a traced value as an index (x.__index__)"
+        if self._trace.alive and self.val is None:
+            raise ConcretizationError(
+                concretization_message(op, self.aval, *self._abstract_because())
+                + " " + traced_index_hint())
+        return int(self.convertible_value(op))
 
     def item(self, *args):
         return self.convertible_value("x.item()").item(*args)
@@ -216,7 +220,8 @@ class Tracer:
         if self._trace.alive and self.val is None:
             raise ConcretizationError(
                 concretization_message(op, self.aval, *self._abstract_because())
-                + " Inside transformed functions use ftrans.numpy instead of numpy.")
+                + " Inside transformed functions use ftrans.numpy instead of numpy."
+                + (" " + traced_index_hint() if self.dtype.kind in "iub" else ""))
         val = self.convertible_value(op)
         return val if dtype is None else val.astype(dtype, copy=False)
 

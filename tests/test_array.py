@@ -165,9 +165,6 @@ def test_indexing_a_plain_numpy_array_with_an_abstract_tracer_is_a_clear_error()
     assert ftrans.eval_jaxpr(closed.jaxpr, closed.consts, np.int64(2))[0] == 2.0
 
 
-@pytest.mark.xfail(reason="Tracer.__index__ (tracing.py, the lead's) is to append "
-                   "ftrans.errors.traced_index_hint() to its abstract-value error",
-                   strict=False)
 def test_the_error_for_a_plain_numpy_array_says_what_to_write():
     with pytest.raises(ftrans.ConcretizationError, match=r"jnp\.asarray\(a\)\[i\]"):
         ftrans.make_jaxpr(lambda i: np.arange(3.0)[i])(np.int64(1))

@@ -163,3 +163,13 @@ def test_forward_mode_through_complex_intermediates_is_exact():
     # real input, complex output: J v is well defined and exact
     _, t = ftrans.jvp(lambda x: jnp.exp(1j * x), (1.0,), (1.0,))
     np.testing.assert_allclose(t, 1j * np.exp(1j))
+
+
+def test_custom_vjp_bwd_returning_a_complex_cotangent_for_a_real_input_is_an_error():
+    @ftrans.custom_vjp
+    def f(x):
+        return x * 2.0
+
+    f.defvjp(lambda x: (x * 2.0, None), lambda _, ct: (ct * (2.0 + 1.0j),))
+    with pytest.raises(TypeError, match="complex"):
+        ftrans.grad(f)(1.0)

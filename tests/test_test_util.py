@@ -130,7 +130,8 @@ _complex_cotangent_for_real.defvjp(
 
 
 def test_fails_on_complex_cotangent_of_real_input():
-    with pytest.raises(AssertionError, match="complex and real"):
+    # custom_vjp itself now refuses the cotangent, before check_grads compares it
+    with pytest.raises(TypeError, match="complex"):
         check_grads(_complex_cotangent_for_real, (X,), order=1, modes=("rev",))
 
 
@@ -224,5 +225,5 @@ def test_check_jvp_and_check_vjp_alone():
     check_jvp(lambda x: x * (1 + 0.2j), (X,))
     with pytest.raises(AssertionError):
         check_jvp(_rotate, (X,))
-    with pytest.raises(AssertionError):
+    with pytest.raises(TypeError, match="complex"):
         check_vjp(_complex_cotangent_for_real, (X,))

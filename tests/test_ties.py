@@ -313,3 +313,27 @@ def test_zero_size_derivatives_are_empty_or_zero(name, shape):
         assert not np.any(got), what  # all zero (and no nan)
     if np.all(np.isfinite(f(x))):  # logsumexp of nothing is -inf: no differences
         check_grads(f, (x,), order=2)
+
+
+def test_geomspace_differentiates_its_traced_ends():
+    # start * (stop/start)**t: d/dstart = (1 - t) r**t, d/dstop = t r**(t - 1)
+    t = np.linspace(0.0, 1.0, 4)
+    a, b = 2.0, 5.0
+    ga = ftrans.grad(lambda s: jnp.sum(jnp.geomspace(s, b, 4) ** 2))(a)
+    gb = ftrans.grad(lambda e: jnp.sum(jnp.geomspace(a, e, 4) ** 2))(b)
+    out = a * (b / a) ** t
+    np.testing.assert_allclose(ga, np.sum(2 * out * (1 - t) * (b / a) ** t), rtol=1e-12)
+    np.testing.assert_allclose(gb, np.sum(2 * out * t * (b / a) ** (t - 1)), rtol=1e-12)
+    np.testing.assert_allclose(
+        ftrans.jvp(lambda s: jnp.geomspace(s, b, 4), (a,), (0.0,))[0], np.geomspace(a, b, 4),
+        rtol=1e-15)
+
+
+def test_geomspace_with_known_ends_of_opposite_signs_is_an_error():
+    with pytest.raises(ValueError, match="opposite signs"):
+        ftrans.grad(lambda s: jnp.sum(jnp.geomspace(s, 3.0, 4)))(-2.0)
+
+
+def test_arange_with_a_differentiated_bound_is_an_error():
+    with pytest.raises(ftrans.ConcretizationError, match="jnp.arange"):
+        ftrans.grad(lambda s: jnp.sum(jnp.arange(s, 5.0)))(1.0)

@@ -152,7 +152,9 @@ def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DTypeLike | None = Non
 
 
 def _concrete(x, what):
-    return x.concrete_value(what) if type(x) is Tracer else x
+    """The value of ``x``; refused when abstract or when it carries a
+    derivative that reading it would drop."""
+    return x.convertible_value(what) if type(x) is Tracer else x
 
 
 def arange(start: ArrayLike, stop: ArrayLike | None = None, step: ArrayLike | None = None,
@@ -222,15 +224,45 @@ def logspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
 
 def geomspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
               dtype: DTypeLike | None = None, axis: int = 0) -> Array:
-    """A geometric progression from ``start`` to ``stop`` (concrete ends).
+    """A geometric progression from ``start`` to ``stop``; the ends may be
+    traced (and differentiated), and must be nonzero and of one sign.
 
     >>> import ftrans.numpy as jnp
     >>> jnp.geomspace(1.0, 100.0, 3)
     array([  1.,  10., 100.])
     """
-    start = _concrete(start, "jnp.geomspace with a traced bound")
-    stop = _concrete(stop, "jnp.geomspace with a traced bound")
-    return np.geomspace(start, stop, num, endpoint, dtype, axis)
+    if type(start) is not Tracer and type(stop) is not Tracer:
+        return np.geomspace(start, stop, num, endpoint, dtype, axis)
+    _check_geomspace_ends(start, stop)
+    start, stop = asarray(start), asarray(stop)
+    bshape = np.broadcast_shapes(_shape(start), _shape(stop))
+    t = linspace(np.zeros(bshape), np.ones(bshape), num, endpoint)
+    out = multiply(start, power(true_divide(stop, start), t))
+    if endpoint and num > 1:  # the ends exactly, as numpy
+        from ftrans.numpy._shape import concatenate
+        mid = lax.slice(out, (1,) + (0,) * len(bshape), (num - 1,) + tuple(bshape))
+        ends = [lax.reshape(broadcast_to_shape(e, bshape), (1,) + tuple(bshape))
+                for e in (start, stop)]
+        out = concatenate([ends[0], mid, ends[1]], 0)
+    if axis != 0:
+        from ftrans.numpy._shape import moveaxis
+        out = moveaxis(out, 0, axis)
+    return out if dtype is None else asarray(out, dtype)
+
+
+def _check_geomspace_ends(start, stop):
+    """numpy's errors for a zero end, and ours for ends of opposite signs
+    (numpy turns those complex), where the values are known."""
+    known = [v.val if type(v) is Tracer else np.asarray(v) for v in (start, stop)]
+    if any(k is None for k in known):
+        return
+    a, b = known
+    if np.any(a == 0) or np.any(b == 0):
+        raise ValueError("jnp.geomspace: geometric sequence cannot include zero")
+    if np.any(np.sign(a) != np.sign(b)):
+        raise ValueError("jnp.geomspace: ends of opposite signs need a complex "
+                         "result, which traced geomspace does not support yet; "
+                         "pass complex ends outside transformations")
 
 
 def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike | None = None) -> Array:
