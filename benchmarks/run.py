@@ -6,14 +6,16 @@ JAX when installed). Prints a table; never run by the tests.
 
 from __future__ import annotations
 
+import pathlib
 import sys
 import time
 
 import numpy as np
 
-import ftrans
-import ftrans.numpy as jnp
-from ftrans import lax
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout
+import ftrans  # noqa: E402
+import ftrans.numpy as jnp  # noqa: E402
+from ftrans import lax  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 REPEATS = 5 if QUICK else 21
