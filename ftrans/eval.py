@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
 from ftrans.tracing import Trace, innermost_trace
 from ftrans.typing import Array, ArrayLike
@@ -50,8 +51,10 @@ def _run(jaxpr: Jaxpr, env: dict, trace: Trace | None, skip_known: bool = False)
     return [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
 
 
+@allow_deep_recursion  # sub-jaxprs nest: a cond's impl evaluates its branch, ...
 def eval_closed(closed: ClosedJaxpr, *args) -> list:
-    """Evaluate a ``ClosedJaxpr`` on ``args``."""
+    """Evaluate a ``ClosedJaxpr`` on ``args`` (the one helper that primitives
+    carrying sub-jaxprs use to run them)."""
     return eval_jaxpr(closed.jaxpr, closed.consts, *args)
 
 

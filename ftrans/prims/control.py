@@ -19,7 +19,7 @@ from ftrans.ad_util import Zero, add_tangents, instantiate, is_undefined, zeros
 from ftrans.core import (ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArray, Var,
                          get_aval)
 from ftrans.errors import fn_name
-from ftrans.eval import eval_jaxpr
+from ftrans.eval import eval_closed
 from ftrans.prims._subjaxpr import (add_unused_inputs, as_operand, groups,
                                     hoist_consts, reorder, trace_tree_fn)
 from ftrans.prims.shape import concatenate, reshape, slice as slice_
@@ -34,10 +34,6 @@ from ftrans.typing import Array, ArrayLike, PyTree
 __all__ = ["cond", "switch", "scan", "fori_loop", "while_loop"]
 
 
-@allow_deep_recursion  # sub-jaxprs nest: cond in cond in ...
-def _eval(closed: ClosedJaxpr, *args) -> list:
-    return eval_jaxpr(closed.jaxpr, closed.consts, *args)
-
 
 def _types(avals) -> str:
     return "(" + ", ".join(a.str_short() for a in avals) + ")"
@@ -50,7 +46,7 @@ cond_p = Primitive("cond", multiple_results=True)
 
 @cond_p.def_impl
 def _cond_impl(index, *ops, branches):
-    return _eval(branches[int(np.clip(index, 0, len(branches) - 1))], *ops)
+    return eval_closed(branches[int(np.clip(index, 0, len(branches) - 1))], *ops)
 
 
 @cond_p.def_abstract_eval
@@ -143,7 +139,7 @@ def _cond_partial_eval_packed(eqn, ops_unknown, out_unknown, splits):
     known_branches, unknown_branches = [], []
     for known, unknown, _, n_res in splits:
         def known_fn(*ops, known=known):
-            outs = _eval(known, *ops)
+            outs = eval_closed(known, *ops)
             parts: list[list] = [[] for _ in buf_avals]
             for r, a in zip(outs[n_known_out:], known.out_avals[n_known_out:]):
                 parts[where[a.dtype]].append(reshape(r, (a.size,)))
@@ -162,7 +158,7 @@ def _cond_partial_eval_packed(eqn, ops_unknown, out_unknown, splits):
                 piece = slice_(bufs[i], (offset[i],), (offset[i] + a.size,))
                 res.append(reshape(piece, a.shape))
                 offset[i] += a.size
-            return _eval(unknown, *res, *ops)
+            return eval_closed(unknown, *res, *ops)
 
         in_avals = splits[0][0].in_avals
         known_branches.append(trace_to_jaxpr(known_fn, in_avals)[0])
@@ -303,7 +299,7 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse):
     ys_avals = jaxpr.out_avals[num_carry:]
     ys = [np.empty((length,) + a.shape, a.dtype) for a in ys_avals]
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
-        outs = _eval(jaxpr, *consts, *carry, *[x[i] for x in xs])
+        outs = eval_closed(jaxpr, *consts, *carry, *[x[i] for x in xs])
         carry = outs[:num_carry]
         for y, o in zip(ys, outs[num_carry:]):
             y[i] = o
@@ -555,8 +551,8 @@ while_p = Primitive("while", multiple_results=True)
 @while_p.def_impl
 def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     cond_consts, body_consts, carry = groups(args, cond_nconsts, body_nconsts)
-    while _eval(cond_jaxpr, *cond_consts, *carry)[0]:
-        carry = _eval(body_jaxpr, *body_consts, *carry)
+    while eval_closed(cond_jaxpr, *cond_consts, *carry)[0]:
+        carry = eval_closed(body_jaxpr, *body_consts, *carry)
     return [np.asarray(c) for c in carry]
 
 

@@ -8,10 +8,9 @@ called, and stored as params: transformations still never call user code.
 
 from __future__ import annotations
 
-from ftrans._recursion import allow_deep_recursion
 from ftrans.ad_util import Zero, instantiate, is_undefined
 from ftrans.core import Eqn, Primitive
-from ftrans.eval import eval_jaxpr
+from ftrans.eval import eval_closed
 from ftrans.prims._families import def_zero_jvp, unary
 from ftrans.transforms.dce import dce_jaxpr
 from ftrans.transforms.jvp import jvp_jaxpr
@@ -21,10 +20,6 @@ from ftrans.typing import PyTree
 
 __all__ = ["stop_gradient"]
 
-
-@allow_deep_recursion  # sub-jaxprs nest: cond in cond in ...
-def _eval(closed, *args):
-    return eval_jaxpr(closed.jaxpr, closed.consts, *args)
 
 
 # --- stop_gradient ----------------------------------------------------------------
@@ -55,7 +50,7 @@ custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 
 @custom_jvp_call_p.def_impl
 def _custom_jvp_call_impl(*args, call_jaxpr, jvp, num_consts):
-    return _eval(call_jaxpr, *args)
+    return eval_closed(call_jaxpr, *args)
 
 
 @custom_jvp_call_p.def_abstract_eval
@@ -84,7 +79,7 @@ custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 
 @custom_vjp_call_p.def_impl
 def _custom_vjp_call_impl(*args, call_jaxpr, fwd, bwd, num_consts):
-    return _eval(call_jaxpr, *args)
+    return eval_closed(call_jaxpr, *args)
 
 
 @custom_vjp_call_p.def_abstract_eval
@@ -131,7 +126,7 @@ remat_p = Primitive("remat", multiple_results=True)
 
 @remat_p.def_impl
 def _remat_impl(*args, jaxpr, prevent_cse):
-    return _eval(jaxpr, *args)
+    return eval_closed(jaxpr, *args)
 
 
 @remat_p.def_abstract_eval
