@@ -84,11 +84,10 @@ class Trace:
                  for a in args]
         abstract_eval = prim.abstract_eval or prim.rule("abstract_eval")
         out_aval = abstract_eval(*[a.aval for a in atoms], **params)
-        val = None
-        if self.concrete:
-            vals = [a.val if type(a) is Tracer else a for a in args]
-            if not any(v is None for v in vals):
-                val = prim.impl(*vals, **params)
+        # values are computed where all inputs' values are known: always in a
+        # concrete trace, and for constant computations in an abstract one
+        vals = [a.val if type(a) is Tracer else a for a in args]
+        val = None if any(v is None for v in vals) else prim.impl(*vals, **params)
         diff = None if prim.zero_jvp else _diff_of(args)
         if prim.multiple_results:
             vals = val if val is not None else [None] * len(out_aval)
@@ -244,17 +243,12 @@ def _idx_str(idx) -> str:
 
 def bind(prim, args, params):
     """Apply ``prim``: stage it into the innermost trace among the arguments,
-    or run its impl eagerly when no argument is traced."""
-    trace, wrapped = None, False
-    for a in args:
-        if type(a) is Tracer:
-            t = a._trace
-            if not t.alive:
-                raise _leak_error(a)
-            if trace is None or t.level > trace.level:
-                trace = t
-        elif type(a) is _Array:
-            wrapped = True
+    or, when no argument is traced, into the innermost current trace (so that
+    ``jnp.zeros(3)`` inside a transformation is an equation, not a constant);
+    outside every trace, run its impl eagerly."""
+    trace, wrapped = _innermost(args)
+    if trace is None and _ctx.stack:
+        trace = _ctx.stack[-1]
     if trace is not None:
         return trace.process(prim, args, params)
     # impls compute on plain ndarrays (numpy is slower on subclasses); an eager
@@ -270,22 +264,28 @@ def bind(prim, args, params):
 
 def innermost_trace(values) -> Trace | None:
     """The live trace of highest level among the tracers in ``values``."""
-    trace = None
+    return _innermost(values)[0]
+
+
+def _innermost(values) -> tuple:
+    """``(innermost live trace among the tracers in values or None, whether
+    any value is an ftrans.Array)``; a leaked tracer is an error."""
+    trace, wrapped = None, False
     for a in values:
-        if type(a) is Tracer and a._trace.alive and (trace is None
-                                                     or a._trace.level > trace.level):
-            trace = a._trace
-    return trace
+        if type(a) is Tracer:
+            t = a._trace
+            if not t.alive:
+                raise _leak_error(a)
+            if trace is None or t.level > trace.level:
+                trace = t
+        elif type(a) is _Array:
+            wrapped = True
+    return trace, wrapped
 
 
-def bind_beside(like, prim, args, params):
-    """Bind ``prim`` in the innermost trace among the tracers in ``like``, even
-    when ``args`` are all constants: a small constant is then staged (e.g. a
-    ``broadcast_in_dim`` of a scalar) instead of folded into a large one."""
-    trace = innermost_trace(like)
-    if trace is None:
-        return bind(prim, args, params)
-    return trace.process(prim, args, params)
+def current_trace() -> Trace | None:
+    """The innermost trace being built, or None outside every transformation."""
+    return _ctx.stack[-1] if _ctx.stack else None
 
 
 def _eager_aval(x) -> ShapedArray:

@@ -15,7 +15,7 @@ from ftrans import lax
 from ftrans.dtypes import default_float
 from ftrans.numpy._ufuncs import (_dtype, _shape, add, asarray, broadcast_to_shape,
                                   multiply, power, subtract, true_divide)
-from ftrans.tracing import Tracer
+from ftrans.tracing import Tracer, current_trace
 from ftrans.typing import Array, ArrayLike, DTypeLike, Shape
 
 __all__ = [
@@ -81,7 +81,7 @@ def zeros(shape: int | Shape, dtype: DTypeLike | None = None) -> Array:
     >>> jnp.zeros((2,))
     array([0., 0.])
     """
-    return np.zeros(_static_shape(shape, "zeros"), dtype=dtype or default_float)
+    return _filled(_static_shape(shape, "zeros"), 0, dtype or default_float)
 
 
 def ones(shape: int | Shape, dtype: DTypeLike | None = None) -> Array:
@@ -91,7 +91,7 @@ def ones(shape: int | Shape, dtype: DTypeLike | None = None) -> Array:
     >>> jnp.ones(2, dtype=int)
     array([1, 1])
     """
-    return np.ones(_static_shape(shape, "ones"), dtype=dtype or default_float)
+    return _filled(_static_shape(shape, "ones"), 1, dtype or default_float)
 
 
 empty = zeros
@@ -108,7 +108,17 @@ def full(shape: int | Shape, fill_value: ArrayLike, dtype: DTypeLike | None = No
     shape = _static_shape(shape, "full")
     if type(fill_value) is Tracer:
         return broadcast_to_shape(asarray(fill_value, dtype), shape)
-    return np.full(shape, fill_value, dtype=dtype)
+    return _filled(shape, fill_value, dtype)
+
+
+def _filled(shape: tuple, value, dtype) -> Array:
+    """``value`` (a scalar or an array broadcasting to ``shape``) filling
+    ``shape``: a numpy array outside transformations, a staged
+    ``broadcast_in_dim`` of the small value inside one (no large constant)."""
+    if current_trace() is None:
+        return np.full(shape, value, dtype=dtype)
+    value = np.asarray(value, dtype=dtype)
+    return broadcast_to_shape(value, shape) if value.shape != shape else value
 
 
 def _like_shape(a, shape):
@@ -123,7 +133,7 @@ def zeros_like(a: ArrayLike, dtype: DTypeLike | None = None,
     >>> jnp.zeros_like([1, 2])
     array([0, 0])
     """
-    return np.zeros(_like_shape(a, shape), dtype=dtype or _dtype(a))
+    return _filled(_like_shape(a, shape), 0, dtype or _dtype(a))
 
 
 def ones_like(a: ArrayLike, dtype: DTypeLike | None = None,
@@ -134,7 +144,7 @@ def ones_like(a: ArrayLike, dtype: DTypeLike | None = None,
     >>> jnp.ones_like([1.5, 2.5])
     array([1., 1.])
     """
-    return np.ones(_like_shape(a, shape), dtype=dtype or _dtype(a))
+    return _filled(_like_shape(a, shape), 1, dtype or _dtype(a))
 
 
 empty_like = zeros_like
@@ -168,7 +178,20 @@ def arange(start: ArrayLike, stop: ArrayLike | None = None, step: ArrayLike | No
     """
     args = [_concrete(v, "jnp.arange with a traced bound") for v in (start, stop, step)
             if v is not None]
-    return np.arange(*args, dtype=dtype)
+    out = np.arange(*args, dtype=dtype)
+    if current_trace() is None or out.size < 2:
+        return out
+    return _staged_arange(out, *args)
+
+
+def _staged_arange(out: np.ndarray, start, stop=None, step=1) -> Array:
+    """``out = np.arange(...)`` as equations: ``start + iota * delta``, the
+    formula numpy fills with (``delta`` the difference of the first two)."""
+    first, delta = out[0], out[1] - out[0]
+    ramp = lax.iota(out.dtype, out.shape, 0)
+    if delta != 1:
+        ramp = lax.mul(ramp, delta)
+    return lax.add(ramp, first) if first != 0 else ramp
 
 
 def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
@@ -273,7 +296,9 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike | None = None
     array([[0., 1., 0.],
            [0., 0., 1.]])
     """
-    return np.eye(N, M, k, dtype=dtype or default_float)
+    if current_trace() is None:
+        return np.eye(N, M, k, dtype=dtype or default_float)
+    return _diagonal_mask(N, M, k, lax.eq, dtype or default_float)
 
 
 def identity(n: int, dtype: DTypeLike | None = None) -> Array:
@@ -284,7 +309,7 @@ def identity(n: int, dtype: DTypeLike | None = None) -> Array:
     array([[1, 0],
            [0, 1]])
     """
-    return np.identity(n, dtype=dtype or default_float)
+    return eye(n, dtype=dtype or default_float)
 
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike | None = None) -> Array:
@@ -295,7 +320,17 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike | None = None
     array([[1., 0.],
            [1., 1.]])
     """
-    return np.tri(N, M, k, dtype=dtype or default_float)
+    if current_trace() is None:
+        return np.tri(N, M, k, dtype=dtype or default_float)
+    return _diagonal_mask(N, M, k, lax.le, dtype or default_float)
+
+
+def _diagonal_mask(N: int, M: int | None, k: int, compare, dtype) -> Array:
+    """``compare(column - row, k)`` as a 0/1 array of ``dtype``, staged from iotas."""
+    shape = (N, N if M is None else M)
+    rows, cols = lax.iota(np.int64, shape, 0), lax.iota(np.int64, shape, 1)
+    offset = lax.sub(cols, rows)
+    return lax.convert_element_type(compare(offset, np.int64(k)), np.dtype(dtype))
 
 
 def meshgrid(*xi: ArrayLike, copy: bool = True, sparse: bool = False,

@@ -564,7 +564,7 @@ def _update(x, idx, values, scatter_fn, mode):
     values = lax.convert_element_type(values, dtype) if type(values) is Tracer \
         else np.asarray(values, dtype)
     try:
-        values = broadcast_to_shape(values, _shape(lin), (x, lin))
+        values = broadcast_to_shape(values, _shape(lin))
     except ValueError:
         raise ValueError(f"x.at[...] update: values of shape {_shape(values)} cannot "
                          f"be broadcast to the indexed shape {tuple(_shape(lin))}") \

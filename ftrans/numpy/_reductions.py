@@ -161,7 +161,7 @@ def mean(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None,
     if where is None:
         n = np.asarray(_count(_shape(a), axes), dtype=dtype)[()]
     else:
-        n = sum(broadcast_to_shape(where, _shape(a), (a,)), axis=axes, dtype=dtype,
+        n = sum(broadcast_to_shape(where, _shape(a)), axis=axes, dtype=dtype,
                 keepdims=keepdims)
     return true_divide(total, n)
 
@@ -197,7 +197,7 @@ def _var(a, axis, dtype, ddof, keepdims, where, correction):
             return multiply(total, np.asarray(np.nan, dtype=dtype)[()]), n
         return true_divide(total, np.asarray(n - ddof, dtype=dtype)[()]), n
     total = sum(sq, axis=axes, keepdims=keepdims, where=where)
-    n = sum(broadcast_to_shape(where, _shape(a), (a,)), axis=axes, dtype=dtype,
+    n = sum(broadcast_to_shape(where, _shape(a)), axis=axes, dtype=dtype,
             keepdims=keepdims)
     dof = subtract(n, ddof)
     return _where_defined(lax.gt(dof, _zero(dof)), true_divide(total, dof)), n

@@ -20,8 +20,7 @@ from ftrans import lax
 from ftrans.array import Array as _Array
 from ftrans.core import get_aval
 from ftrans.dtypes import to_inexact
-from ftrans.prims.shape import broadcast_in_dim_p
-from ftrans.tracing import Tracer, bind_beside
+from ftrans.tracing import Tracer
 from ftrans.typing import Array, ArrayLike, DTypeLike
 
 __all__ = [
@@ -203,12 +202,12 @@ def result_type(*args: ArrayLike | DTypeLike) -> np.dtype:
     return np.result_type(*[a.dtype if type(a) is Tracer else a for a in args])
 
 
-def broadcast_to_shape(x: ArrayLike, shape: Sequence[int], like: Sequence = ()) -> Array:
+def broadcast_to_shape(x: ArrayLike, shape: Sequence[int]) -> Array:
     """Broadcast ``x`` to ``shape`` (numpy rules) with ``broadcast_in_dim``.
 
-    A constant ``x`` broadcast next to traced arrays (``like``) is staged as a
-    ``broadcast_in_dim`` equation of the small constant, as JAX does, rather
-    than becoming a full-size constant of the jaxpr.
+    Inside a transformation a constant ``x`` is staged as a ``broadcast_in_dim``
+    equation of the small constant, as JAX does, rather than becoming a
+    full-size constant of the jaxpr.
     """
     shape = tuple(shape)
     xs = _shape(x)
@@ -218,19 +217,17 @@ def broadcast_to_shape(x: ArrayLike, shape: Sequence[int], like: Sequence = ()) 
                                    zip(xs[::-1], shape[::-1])):
         raise ValueError(f"cannot broadcast an array of shape {xs} to shape {shape}")
     dims = tuple(range(len(shape) - len(xs), len(shape)))
-    if type(x) is not Tracer:
-        # broadcast_in_dim stretches size-1 axes itself, so no squeeze is needed
-        return bind_beside(like, broadcast_in_dim_p, [np.asarray(x)],
-                           {"shape": shape, "broadcast_dimensions": dims})
-    return lax.broadcast_in_dim(x, shape, dims)
+    # broadcast_in_dim stretches size-1 axes itself, so no squeeze is needed;
+    # inside a trace a constant is staged small and broadcast by the equation
+    return lax.broadcast_in_dim(x if type(x) is Tracer else np.asarray(x), shape, dims)
 
 
-def _full(shape, value, dtype, like=()):
+def _full(shape, value, dtype):
     """``value`` as an array of ``shape`` (a literal broadcast when traced)."""
     value = np.asarray(value, dtype=dtype)
     if not shape:
         return value[()]
-    return broadcast_to_shape(value, shape, like)
+    return broadcast_to_shape(value, shape)
 
 
 def _broadcast_shape(name, *args):
@@ -282,7 +279,7 @@ def promote(name: str, *args: ArrayLike, inexact: bool = False, full_shape: bool
         if type(a) is not Tracer:
             a = np.asarray(a, dtype=dtype)
             out.append(a[()] if a.ndim == 0 and not full_shape
-                       else broadcast_to_shape(a, shape, args))
+                       else broadcast_to_shape(a, shape))
             continue
         a = lax.convert_element_type(a, dtype)
         out.append(broadcast_to_shape(a, shape))
@@ -584,7 +581,7 @@ def _hypot(x, y):
     # an infinite operand gives +inf even beside inf or nan, as numpy
     inf = _scalar(dtype, np.inf)
     is_inf = lax.bitwise_or(lax.eq(lax.abs(x), inf), lax.eq(lax.abs(y), inf))
-    return lax.select_n(is_inf, out, _full(_shape(out), np.inf, dtype, (out,)))
+    return lax.select_n(is_inf, out, _full(_shape(out), np.inf, dtype))
 
 
 hypot = _composite("hypot", _hypot, inexact=True, nargs=2)
@@ -618,11 +615,11 @@ logaddexp2 = _composite("logaddexp2", _logaddexp2, inexact=True, nargs=2)
 
 
 def _zeros_like(x):
-    return _full(_shape(x), 0, _dtype(x), (x,))
+    return _full(_shape(x), 0, _dtype(x))
 
 
 def _ones_like(x):
-    return _full(_shape(x), 1, _dtype(x), (x,))
+    return _full(_shape(x), 1, _dtype(x))
 
 
 # sin(t)/t = sum_k (-t^2)^k / (2k+1)!: to |t| < 1/2 the terms through t^14 are
@@ -733,7 +730,7 @@ def where(condition: ArrayLike, x: ArrayLike | None = None,
     cond = _as_bool(condition)
     x, y = promote("where", x, y)
     like = (cond, x, y)
-    cond, x, y = (broadcast_to_shape(a, shape, like) for a in like)
+    cond, x, y = (broadcast_to_shape(a, shape) for a in like)
     return lax.select_n(cond, y, x)
 
 
@@ -797,7 +794,7 @@ fmin = _composite("fmin", _nan_aware(lax.min), nargs=2,
 # --- classification ---------------------------------------------------------------------
 
 def _bool_full(x, value):
-    return _array(_full(_shape(x), value, np.bool_, (x,)))
+    return _array(_full(_shape(x), value, np.bool_))
 
 
 def _classify(name, body):
