@@ -14,10 +14,10 @@ import numpy as np
 from ftrans.ad_util import is_differentiable
 from ftrans.array import leave
 from ftrans.core import ClosedJaxpr, ShapedArray, get_aval
-from ftrans.derivatives import derivatives
+from ftrans.derivatives import Derived, derivatives
 from ftrans.dtypes import float0
 from ftrans.errors import fn_name
-from ftrans.eval import eval_closed, eval_jaxpr_seeded
+from ftrans.eval import eval_closed
 from ftrans.tracing import Tracer, trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr
 from ftrans.transforms.transpose import transpose_jaxpr
@@ -210,10 +210,9 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
     flat = traced.flat_in
     t_flat = _check_tangents("jvp", flat, tangents, traced.in_tree)
     mask = _diff_mask(flat)
-    jvp_closed, out_nz, positions = derivatives(traced.closed, mask, traced.n_out).jvp
-    res = _eval_reusing_forward(traced, jvp_closed, positions,
-                                [*traced.closed.consts, *flat,
-                                 *[t for t, m in zip(t_flat, mask) if m]])
+    derived, out_nz = derivatives(traced.closed, mask, traced.n_out).jvp
+    res = _eval_reusing_forward(traced, derived, [*traced.closed.consts, *flat,
+                                                  *[t for t, m in zip(t_flat, mask) if m]])
     n_all = len(traced.closed.out_avals)
     outs, tans = res[:n_all], iter(res[n_all:])
     out_tans = [next(tans) if nz else np.zeros(o.shape, float0)
@@ -223,20 +222,16 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
     return (*result, _outs(aux)) if has_aux else result
 
 
-def _eval_reusing_forward(traced: _Traced, closed: ClosedJaxpr, positions: dict,
-                          args: list) -> list:
-    """Evaluate a jaxpr derived from ``traced.closed``; the primal values the
-    concrete trace already computed are reused, not recomputed (DESIGN §1).
-    ``positions`` says where the trace computed each (see ``Derivatives``)."""
-    if not traced.values or any(type(x) is Tracer for x in args):
-        return eval_closed(closed, *args)
-    eqns, values = traced.closed.jaxpr.eqns, traced.values
-    seeds = {}
-    for new, (i, k) in positions.items():
-        value = values.get(eqns[i].outputs[k])
-        if value is not None:
-            seeds[new] = value
-    return eval_jaxpr_seeded(closed.jaxpr, closed.consts, args, seeds)
+def _eval_reusing_forward(traced: _Traced, derived: Derived, args: list) -> list:
+    """Evaluate a jaxpr derived from ``traced.closed``; the values the
+    concrete trace already computed are passed in, not recomputed (DESIGN §1)."""
+    values = traced.values
+    if values and not any(type(x) is Tracer for x in args):
+        eqns = traced.closed.jaxpr.eqns
+        known = [values.get(eqns[i].outputs[k]) for i, k in derived.known]
+        if not any(v is None for v in known):
+            return eval_closed(derived.reusing, *args, *known)
+    return eval_closed(derived.plain, *args)
 
 
 # --- linearize: jvp + partial_eval -----------------------------------------------
@@ -248,10 +243,9 @@ class _Linearized:
         closed = traced.closed
         self.mask = _diff_mask(traced.flat_in)
         self.derivatives = derivatives(closed, self.mask, traced.n_out)
-        known, self.linear, self.n_res, self.out_nz, positions = \
-            self.derivatives.linearized
-        vals = _eval_reusing_forward(traced, known, positions,
-                                     [*closed.consts, *traced.flat_in])
+        lin = self.derivatives.linearized
+        self.linear, self.n_res, self.out_nz = lin.linear, lin.n_res, lin.out_nz
+        vals = _eval_reusing_forward(traced, lin.known, [*closed.consts, *traced.flat_in])
         traced.values.clear()  # keep only the residuals alive, not every intermediate
         n_all = len(closed.out_avals)
         self.outs, self.residuals = vals[:n_all], vals[n_all:]

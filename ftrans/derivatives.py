@@ -15,69 +15,103 @@ import itertools
 import threading
 from collections import OrderedDict
 from functools import cached_property
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
 from ftrans.transforms.dce import dce_jaxpr
 from ftrans.transforms.jvp import jvp_jaxpr
+from ftrans.transforms.known_values import take_known_values
 from ftrans.transforms.partial_eval import partial_eval_jaxpr
 from ftrans.transforms.transpose import transpose_jaxpr
 
 _CACHE_SIZE = 64
 
 
+class Derived(NamedTuple):
+    """A derived jaxpr in two forms. ``plain`` computes everything from its
+    inputs; ``reusing`` takes, after the same inputs, the values the concrete
+    trace already computed, one per entry of ``known``: ``(equation index,
+    output index)`` in the traced jaxpr (see ``take_known_values``)."""
+    plain: ClosedJaxpr
+    reusing: ClosedJaxpr
+    known: list
+
+
+class Linearized(NamedTuple):
+    """The forward pass ``consts, primals -> outs, residuals`` and the linear
+    part ``residuals, tangents -> main outputs' tangents``."""
+    known: Derived
+    linear: ClosedJaxpr
+    n_res: int
+    out_nz: list
+
+
 class Derivatives:
     """The jaxprs derived from one traced jaxpr, each built on first use.
 
     Inputs of every derived jaxpr: the traced jaxpr's constants, then its
-    inputs (then tangents or residuals, as each says). ``positions`` maps a
-    derived jaxpr's primal variables to where the traced jaxpr computed the
-    same value, ``(equation index, output index)``, so that values computed
-    while tracing can be reused instead of recomputed.
+    inputs (then tangents or residuals, as each says). The traced jaxpr's
+    intermediates are exposed as extra outputs while deriving, so that each
+    derived jaxpr also comes in a form that reads them instead of
+    recomputing them (``Derived.reusing``).
     """
 
     def __init__(self, closed: ClosedJaxpr, mask: Sequence[bool], n_out: int):
         j = closed.jaxpr
         self.n_consts = len(j.constvars)
-        self.closed = ClosedJaxpr(Jaxpr([], j.constvars + j.invars, j.eqns, j.outvars), [])
         self.mask = [False] * self.n_consts + list(mask)
         self.n_out = n_out
-        self._where = {v: (i, k) for i, e in enumerate(j.eqns) for k, v in enumerate(e.outputs)}
+        self.n_all = len(j.outvars)
+        inter = [(v, (i, k)) for i, e in enumerate(j.eqns) for k, v in enumerate(e.outputs)]
+        self._where = [w for _, w in inter]
+        self.exposed = ClosedJaxpr(
+            Jaxpr([], j.constvars + j.invars, j.eqns, j.outvars + [v for v, _ in inter]), [])
+
+    def _derived(self, closed: ClosedJaxpr, first: int) -> Derived:
+        """Both forms of a derived jaxpr whose outputs ``first ..`` are the
+        exposed intermediates."""
+        n = len(self._where)
+        keep = [True] * len(closed.out_avals)
+        keep[first:first + n] = [False] * n
+        reusing, taken = take_known_values(closed, first, n)
+        return Derived(dce_jaxpr(closed, keep), reusing, [self._where[i] for i in taken])
 
     def _jvp(self):
-        primal_map: dict = {}
-        jvp_closed, out_nz = jvp_jaxpr(self.closed, self.mask, primal_map=primal_map)
-        positions = {new: self._where[old] for new, old in primal_map.items()
-                     if old in self._where}
-        return jvp_closed, out_nz, positions
+        n_inter = len(self._where)
+        return jvp_jaxpr(self.exposed, self.mask,
+                         instantiate_zeros=[True] * self.n_all + [False] * n_inter)
 
     @cached_property
-    def jvp(self):
-        """``(jvp jaxpr: consts, primals, tangents -> outs, tangents; out_nz; positions)``."""
-        jvp_closed, out_nz, positions = self._jvp()
-        return dce_jaxpr(jvp_closed), out_nz, positions
+    def jvp(self) -> tuple:
+        """``(Derived jvp jaxpr: consts, primals, tangents -> outs, tangents;
+        out_nz)``, with the outputs' tangents only."""
+        jvp_closed, out_nz = self._jvp()
+        n_tan = sum(out_nz[:self.n_all])
+        n_all_out = len(jvp_closed.out_avals)
+        keep = [True] * (n_all_out - sum(out_nz) + n_tan) + [False] * (sum(out_nz) - n_tan)
+        return self._derived(dce_jaxpr(jvp_closed, keep), self.n_all), out_nz[:self.n_all]
 
     @cached_property
-    def linearized(self):
-        """``(known, linear, n_res, out_nz, positions)``: the forward pass
-        ``consts, primals -> outs, residuals`` and the linear part
-        ``residuals, tangents -> main outputs' tangents``."""
-        jvp_closed, out_nz, positions = self._jvp()
-        n_all, n_in = len(self.closed.out_avals), len(self.mask)
+    def linearized(self) -> Linearized:
+        jvp_closed, out_nz = self._jvp()
+        n_inter, n_in = len(self._where), len(self.mask)
+        n_primal = self.n_all + n_inter
         n_tan_main = sum(out_nz[:self.n_out])
-        # keep the primal outputs (and aux) and the main outputs' tangents only
-        keep = [True] * (n_all + n_tan_main) + [False] * (sum(out_nz) - n_tan_main)
+        # keep the primal outputs (aux, exposed values) and the main outputs' tangents
+        keep = [True] * (n_primal + n_tan_main) + [False] * (sum(out_nz) - n_tan_main)
         known, linear, _, n_res = partial_eval_jaxpr(
             dce_jaxpr(jvp_closed, keep), [False] * n_in + [True] * sum(self.mask),
-            instantiate=[False] * n_all + [True] * n_tan_main)
-        return dce_jaxpr(known), dce_jaxpr(linear), n_res, out_nz[:self.n_out], positions
+            instantiate=[False] * n_primal + [True] * n_tan_main)
+        return Linearized(self._derived(known, self.n_all), dce_jaxpr(linear), n_res,
+                          out_nz[:self.n_out])
 
     @cached_property
     def transposed(self) -> ClosedJaxpr:
         """The transpose of the linear part: ``residuals, cotangents -> cotangents``."""
-        _, linear, n_res, _, _ = self.linearized
-        return dce_jaxpr(transpose_jaxpr(linear, [False] * n_res + [True] * sum(self.mask)))
+        lin = self.linearized
+        return dce_jaxpr(transpose_jaxpr(lin.linear,
+                                         [False] * lin.n_res + [True] * sum(self.mask)))
 
 
 class _Uncacheable(Exception):

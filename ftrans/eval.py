@@ -33,11 +33,9 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[ArrayLike], *args: ArrayLike) -> l
     return _run(jaxpr, env, innermost_trace(env.values()))
 
 
-def _run(jaxpr: Jaxpr, env: dict, trace: Trace | None, skip_known: bool = False) -> list:
+def _run(jaxpr: Jaxpr, env: dict, trace: Trace | None) -> list:
     """The equation loop: stage into ``trace``, or run ``impl`` without one."""
     for eqn in jaxpr.eqns:
-        if skip_known and all(v in env for v in eqn.outputs):
-            continue
         prim = eqn.primitive
         ins = [env[v] if type(v) is Var else v.val for v in eqn.inputs]
         if trace is not None:
@@ -56,12 +54,3 @@ def eval_closed(closed: ClosedJaxpr, *args) -> list:
     """Evaluate a ``ClosedJaxpr`` on ``args`` (the one helper that primitives
     carrying sub-jaxprs use to run them)."""
     return eval_jaxpr(closed.jaxpr, closed.consts, *args)
-
-
-def eval_jaxpr_seeded(jaxpr: Jaxpr, consts, args, seeds: dict) -> list:
-    """``eval_jaxpr`` on numpy values, skipping equations whose outputs are
-    already known from ``seeds`` (values remembered by a concrete trace)."""
-    env = dict(seeds)
-    env.update(zip(jaxpr.constvars, consts))
-    env.update(zip(jaxpr.invars, args))
-    return _run(jaxpr, env, None, skip_known=True)

@@ -78,3 +78,27 @@ def test_forward_values_are_reused_on_a_cached_derivation_too():
         calls["n"] = 0
         np.testing.assert_allclose(g(x), np.cos(np.sin(x)) * np.cos(x))
         assert calls["n"] == 2
+
+
+def test_derived_jaxprs_are_ordinary_jaxprs_reading_the_known_values():
+    import ftrans.numpy as jnp
+    from ftrans.api import _Traced
+    from ftrans.derivatives import derivatives
+
+    def f(x):
+        return jnp.sum(jnp.tanh(x * 2.0) ** 2)
+
+    x = np.linspace(-1.0, 1.0, 5)
+    traced = _Traced(f, (x,), "grad", concrete=True)
+    known = derivatives(traced.closed, [True], traced.n_out).linearized.known
+    eqns = traced.closed.jaxpr.eqns
+    values = [traced.values[eqns[i].outputs[k]] for i, k in known.known]
+    args = [*traced.closed.consts, x]
+    plain = ftrans.eval_jaxpr(known.plain.jaxpr, known.plain.consts, *args)
+    reusing = ftrans.eval_jaxpr(known.reusing.jaxpr, known.reusing.consts, *args, *values)
+    assert len(plain) == len(reusing)
+    for p, r in zip(plain, reusing):
+        np.testing.assert_array_equal(p, r)
+    # the reusing form recomputes none of the traced equations' primitives
+    assert "tanh" not in [e.primitive.name for e in known.reusing.eqns]
+    assert "tanh" in [e.primitive.name for e in known.plain.eqns]

@@ -14,11 +14,11 @@ from typing import Sequence
 from ftrans._recursion import allow_deep_recursion
 from ftrans.ad_util import Zero, instantiate, is_differentiable
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
-from ftrans.tracing import Tracer, trace_to_jaxpr
+from ftrans.tracing import trace_to_jaxpr
 from ftrans.transforms._memo import memoized
 
 
-def jvp_eval(jaxpr: Jaxpr, consts, primals, tangents, primal_map=None):
+def jvp_eval(jaxpr: Jaxpr, consts, primals, tangents):
     """Run ``jaxpr`` on primals and tangents (tangents may be ``Zero``)."""
     primal_env = dict(zip(jaxpr.constvars, consts))
     primal_env.update(zip(jaxpr.invars, primals))
@@ -47,8 +47,6 @@ def jvp_eval(jaxpr: Jaxpr, consts, primals, tangents, primal_map=None):
         for v, t in zip(eqn.outputs, out_tangents):
             if type(t) is not Zero and is_differentiable(v.aval):
                 tangent_env[v] = t
-    if primal_map is not None:
-        primal_map.update((x._var, v) for v, x in primal_env.items() if type(x) is Tracer)
     return ([read_primal(v) for v in jaxpr.outvars],
             [read_tangent(v) for v in jaxpr.outvars])
 
@@ -56,15 +54,12 @@ def jvp_eval(jaxpr: Jaxpr, consts, primals, tangents, primal_map=None):
 @allow_deep_recursion
 @memoized
 def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: Sequence[bool],
-              instantiate_zeros: bool | Sequence[bool] = True,
-              primal_map: dict | None = None):
+              instantiate_zeros: bool | Sequence[bool] = True):
     """The JVP of ``closed`` w.r.t. the inputs marked in ``nonzeros``.
 
     Returns ``(jvp_closed, out_nonzeros)``. ``jvp_closed`` takes the primals
     followed by one tangent per nonzero input and returns the outputs followed
     by one tangent per output whose tangent is nonzero (or instantiated).
-    ``primal_map``, if given, receives ``{new variable: variable of closed}``
-    for the primal values the new jaxpr recomputes.
     """
     in_avals = closed.in_avals
     n = len(in_avals)
@@ -75,8 +70,7 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: Sequence[bool],
     def fn(*args):
         primals, rest = args[:n], iter(args[n:])
         tangents = [next(rest) if nz else Zero(a) for nz, a in zip(nonzeros, in_avals)]
-        outs, out_tangents = jvp_eval(closed.jaxpr, closed.consts, primals, tangents,
-                                      primal_map)
+        outs, out_tangents = jvp_eval(closed.jaxpr, closed.consts, primals, tangents)
         kept = []
         for t, i in zip(out_tangents, inst):
             if i and type(t) is Zero and is_differentiable(t.aval):
