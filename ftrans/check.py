@@ -8,8 +8,10 @@ are checked recursively.
 
 from __future__ import annotations
 
+import contextlib
+
 from ftrans._recursion import allow_deep_recursion
-from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var, subjaxprs, get_aval
+from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var, build_hooks, get_aval, subjaxprs
 
 
 class JaxprTypeError(TypeError):
@@ -68,3 +70,20 @@ def check_jaxpr(jaxpr: Jaxpr | ClosedJaxpr) -> None:
             bind_var(v)
     for v in jaxpr.outvars:
         read(v, "outputs")
+
+
+@contextlib.contextmanager
+def enable_checks():
+    """Type-check every jaxpr that traces and transformations build inside
+    the block (slow; for debugging rules, like JAX's ``jax_enable_checks``).
+
+    >>> import ftrans, ftrans.numpy as jnp
+    >>> with enable_checks():
+    ...     float(ftrans.grad(jnp.sin)(0.0))
+    1.0
+    """
+    build_hooks.append(check_jaxpr)
+    try:
+        yield
+    finally:
+        build_hooks.remove(check_jaxpr)

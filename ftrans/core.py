@@ -155,9 +155,19 @@ def all_eqns(jaxpr):
             yield from all_eqns(sub)
 
 
-# Debug switch (like JAX's jax_enable_checks): when true, every ClosedJaxpr
-# built by tracing or by a transformation is type-checked. The tests turn it on.
-enable_checks = False
+# Functions called with every ClosedJaxpr that a trace or a pass builds (see
+# ``built``). The tests install ``ftrans.check.check_jaxpr`` here, so that
+# every jaxpr made during the tests is type-checked (like JAX's
+# jax_enable_checks); ``ftrans.check.enable_checks()`` does it for users.
+build_hooks: list[Callable[["ClosedJaxpr"], None]] = []
+
+
+def built(closed: "ClosedJaxpr") -> "ClosedJaxpr":
+    """``closed``, after the build hooks have seen it: where traces and passes
+    hand over a new jaxpr."""
+    for hook in build_hooks:
+        hook(closed)
+    return closed
 
 
 class ClosedJaxpr:
@@ -174,9 +184,6 @@ class ClosedJaxpr:
     def __init__(self, jaxpr: Jaxpr, consts):
         self.jaxpr = jaxpr
         self.consts = list(consts)
-        if enable_checks:
-            from ftrans.check import check_jaxpr
-            check_jaxpr(self)
 
     @property
     def in_avals(self) -> list[ShapedArray]:
@@ -200,16 +207,39 @@ class ClosedJaxpr:
 class Primitive:
     """A named operation with its rules attached.
 
+    The rule slots (``RULES``) are set by decorators in the primitive's block:
+    ``def_impl``, ``def_abstract_eval``, ``def_jvp``, ``def_transpose``,
+    ``def_batch`` and ``def_emit``. Each name is registered once, in
+    ``Primitive.registry``; a second primitive of the same name raises.
+
     >>> p = Primitive("my_double")
     >>> _ = p.def_impl(lambda x: 2 * x)
     >>> _ = p.def_abstract_eval(lambda x: x)
     >>> p.bind(np.ones(2))
     array([2., 2.])
+    >>> p.unregister()  # a throwaway: the registry lists the library's primitives
     """
+
+    # The rules a primitive may carry, and the transformation that reads each.
+    # ``emit`` (params -> numpy source for jit's code generation) is optional:
+    # without it, generated code calls ``impl``.
+    RULES: dict[str, str] = {
+        "impl": "evaluation (impl)",
+        "abstract_eval": "tracing (abstract_eval, the shape rule)",
+        "jvp": "differentiation (JVP)",
+        "transpose": "reverse-mode differentiation (transpose)",
+        "batch": "vmap (batching)",
+        "emit": "jit (numpy code generation)",
+    }
 
     registry: dict[str, "Primitive"] = {}
 
     def __init__(self, name: str, multiple_results: bool = False):
+        first = Primitive.registry.get(name)
+        if first is not None:
+            raise ValueError(f"a primitive named '{name}' already exists (defined at "
+                             f"{first.defined_at}); primitive names must be unique: "
+                             "pick another name, or unregister() the first one")
         self.name = name
         self.multiple_results = multiple_results
         self.impl: Callable | None = None
@@ -217,6 +247,7 @@ class Primitive:
         self.jvp: Callable | None = None
         self.transpose: Callable | None = None
         self.batch: Callable | None = None
+        self.emit: Callable | None = None
         # optional, for primitives that carry sub-jaxprs (cond, scan, ...)
         self.partial_eval: Callable | None = None
         self.dce: Callable | None = None
@@ -225,7 +256,14 @@ class Primitive:
         # True for primitives whose derivative is zero by construction (floor,
         # comparisons, stop_gradient): their outputs carry no derivative
         self.zero_jvp = False
+        self.defined_at, self.in_library = _definition_site()
         Primitive.registry[name] = self
+
+    def unregister(self) -> None:
+        """Remove this primitive from ``Primitive.registry`` (throwaway
+        primitives of tests and examples), so that its name can be reused."""
+        if Primitive.registry.get(self.name) is self:
+            del Primitive.registry[self.name]
 
     def bind(self, *args, **params) -> Any:
         return _tracing.bind(self, args, params)
@@ -250,23 +288,44 @@ class Primitive:
         self.batch = f
         return f
 
+    def def_emit(self, f):
+        self.emit = f
+        return f
+
     def rule(self, kind: str) -> Callable:
         """The rule for a transformation, or a clear error naming both."""
         f = getattr(self, kind)
         if f is None:
-            names = {"jvp": "differentiation (JVP)", "transpose":
-                     "reverse-mode differentiation (transpose)",
-                     "batch": "vmap (batching)"}
             hint = (" (only linear primitives have one: a function passed to "
                     "linear_transpose must be linear in its arguments)"
                     if kind == "transpose" else "")
             raise NotImplementedError(
-                f"{names.get(kind, kind)}: primitive '{self.name}' has no "
+                f"{self.RULES.get(kind, kind)}: primitive '{self.name}' has no "
                 f"{kind} rule{hint}")
         return f
 
     def __repr__(self):
         return self.name
+
+
+def _definition_site() -> tuple[str, bool]:
+    """Where the primitive being built is declared (``file:line`` of the first
+    caller outside ``core.py`` and the family factories of
+    ``prims/_families.py``), and whether that is inside the ftrans package (a
+    library primitive) rather than user, test or doctest code."""
+    import os
+    import sys
+    package = os.path.dirname(os.path.abspath(__file__))
+    factories = (os.path.abspath(__file__), os.path.join(package, "prims", "_families.py"))
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename) in factories:
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>", False
+    path = os.path.abspath(frame.f_code.co_filename)
+    if not path.startswith(package + os.sep):
+        return f"{frame.f_code.co_filename}:{frame.f_lineno}", False
+    return f"{os.path.relpath(path, os.path.dirname(package))}:{frame.f_lineno}", True
 
 
 from ftrans import tracing as _tracing  # noqa: E402  (bind lives with the trace)

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ftrans._recursion import allow_deep_recursion
-from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
+from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var, built
 from ftrans.errors import (ConcretizationError, TracerLeakError, concretization_message,
                            derivative_cut_message, traced_index_hint)
 
@@ -106,7 +106,7 @@ class Trace:
     def to_jaxpr(self, outs: Sequence) -> ClosedJaxpr:
         outvars = [self.lift(x) for x in outs]
         jaxpr = Jaxpr(self.constvars, self.invars, self.eqns, outvars)
-        return ClosedJaxpr(jaxpr, self.consts)
+        return built(ClosedJaxpr(jaxpr, self.consts))
 
 
 def _diff_of(args) -> str | None:

@@ -119,13 +119,15 @@ def test_hand_built_jaxpr_evaluates_prints_and_checks():
     assert [e.primitive.name for e in closed.eqns] == ["sin", "mul"]
 
 
-def test_closed_jaxpr_is_checked_when_checks_are_enabled():
-    # conftest turns enable_checks on: an ill-typed jaxpr cannot even be closed
+def test_built_jaxprs_are_checked_when_checks_are_enabled():
+    # conftest enables checks: an ill-typed jaxpr cannot be handed over
     f64_3 = ShapedArray((3,), np.float64)
     a, b = Var(f64_3), Var(ShapedArray((4,), np.float64))
     bad = Jaxpr([], [a], [Eqn(ew.sin_p, [a], [b], {})], [b])
     with pytest.raises(JaxprTypeError):
-        ClosedJaxpr(bad, [])
+        ftrans.core.built(ClosedJaxpr(bad, []))
+    with pytest.raises(JaxprTypeError):  # a pass hands over what it builds
+        ftrans.transforms.dce.dce_jaxpr(ClosedJaxpr(bad, []))
 
 
 def test_traced_jaxpr_fields():

@@ -46,7 +46,9 @@ def _structured(kind, a, pick):
     return None
 
 
-def _random_program(seed, structured=False):
+def _random_program(seed, structured=False, fired=None):
+    """``(program, args)`` for ``seed``; when given the set ``fired``, running
+    the program adds to it the ``(kind, variant)`` of every step it took."""
     rng = np.random.default_rng(seed)
     n_in = int(rng.integers(1, 4))
     shapes = [SHAPES[i] for i in rng.integers(0, len(SHAPES), n_in)]
@@ -62,19 +64,28 @@ def _random_program(seed, structured=False):
         values = list(xs)
         for kind, pick in steps:
             a = values[pick % len(values)]
+            out, variant = None, None
             if kind == "unary":
-                values.append(UNARY[pick % len(UNARY)](a))
+                variant = pick % len(UNARY)
+                out = UNARY[variant](a)
             elif kind == "binary":
                 b = values[(pick // 7) % len(values)]
                 if _broadcastable(a, b):
-                    values.append(BINARY[pick % len(BINARY)](a, b))
+                    variant = pick % len(BINARY)
+                    out = BINARY[variant](a, b)
             elif kind == "reduce" and jnp.ndim(a) > 0:
-                values.append(jnp.mean(a, axis=-1, keepdims=bool(pick % 2)))
+                variant = bool(pick % 2)
+                out = jnp.mean(a, axis=-1, keepdims=variant)
             elif kind == "matmul" and jnp.ndim(a) == 2:
                 w = np.linspace(-1.0, 1.0, a.shape[1] * 2).reshape(a.shape[1], 2)
-                values.append(jnp.tanh(a @ w))
-            elif (out := _structured(kind, a, pick)) is not None:
+                out = jnp.tanh(a @ w)
+            elif kind not in ("unary", "binary", "reduce", "matmul"):
+                variant = pick % 2 if kind == "index" else None
+                out = _structured(kind, a, pick)
+            if out is not None:
                 values.append(out)
+                if fired is not None:
+                    fired.add((str(kind), variant))
         # every value contributes, so no input is left out by chance
         return sum(jnp.sum(jnp.sin(v)) for v in values[len(xs):]) + sum(
             jnp.sum(x * x) for x in xs)
@@ -82,13 +93,45 @@ def _random_program(seed, structured=False):
     return program, args
 
 
-@pytest.mark.parametrize("seed", range(40))
+# The full sets of seeds run with FTRANS_LONG_TESTS=1 (see conftest.py); by
+# default only these run. Together they take every step kind, function
+# variant and input shape that their full set takes (the first test below
+# checks it), plus evenly spaced seeds for breadth.
+SEEDS = range(40)
+DEFAULT_SEEDS = (0, 1, 2, 8, 12, 16, 24, 28, 32, 39)
+STRUCTURED_SEEDS = range(100, 160)
+DEFAULT_STRUCTURED_SEEDS = (100, 104, 108, 109, 110, 112, 118, 120, 130, 140, 150, 154, 156)
+
+
+def _seeds(full, default):
+    return [s if s in default else pytest.param(s, marks=pytest.mark.long) for s in full]
+
+
+def _steps_taken(seeds, structured):
+    fired = set()
+    for seed in seeds:
+        program, args = _random_program(seed, structured, fired)
+        program(*args)
+        fired |= {("input shape", np.shape(a)) for a in args}
+    return fired
+
+
+@pytest.mark.parametrize("full,default,structured",
+                         [(SEEDS, DEFAULT_SEEDS, False),
+                          (STRUCTURED_SEEDS, DEFAULT_STRUCTURED_SEEDS, True)])
+def test_default_seeds_take_every_step_of_the_full_set(full, default, structured):
+    assert set(default) <= set(full)
+    missing = _steps_taken(full, structured) - _steps_taken(default, structured)
+    assert not missing, f"no default seed takes the steps {sorted(missing, key=str)}"
+
+
+@pytest.mark.parametrize("seed", _seeds(SEEDS, DEFAULT_SEEDS))
 def test_random_program_derivatives(seed):
     program, args = _random_program(seed)
     check_grads(program, args, order=2, modes=("fwd", "rev"), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("seed", range(100, 160))
+@pytest.mark.parametrize("seed", _seeds(STRUCTURED_SEEDS, DEFAULT_STRUCTURED_SEEDS))
 def test_random_structured_program_derivatives(seed):
     program, args = _random_program(seed, structured=True)
     check_grads(program, args, order=2, modes=("fwd", "rev"), atol=1e-5, rtol=1e-5)

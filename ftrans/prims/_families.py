@@ -1,14 +1,51 @@
-"""Factories for families of primitives, filling in the rules they share.
+"""Factories for the families of primitives: each creates the ``Primitive``,
+sets its ``impl`` and installs every rule the family shares, so that a
+member of a family is declared in one line.
 
-``unary`` and ``binary`` give elementwise shape rules; ``def_linear`` derives
-the JVP of a primitive that is linear in its array inputs (apply the primitive
-to the tangents) so only its transpose is written; ``def_zero_jvp`` marks a
-primitive as non-differentiable (its output tangent is zero).
+Elementwise (``prims/elementwise.py``):
+
+- ``unary(name, impl, derivative=..., kinds=...)``: one operand, output type =
+  input type; JVP ``x_dot * derivative(x, y)`` (``derivative=0``: piecewise
+  constant, zero tangent).
+- ``binary(name, impl, kinds=..., out_dtype=...)``: two operands of one dtype
+  and equal shapes (a rank-0 operand broadcasts); the JVP is the member's own,
+  built with ``binary_tangent`` (or ``derivative=0``).
+- ``comparison(name, impl)``: a boolean ``binary`` with zero tangent.
+- ``minmax(name, impl, x_wins)``: ``max``/``min``, ties splitting the tangent.
+
+Reductions (``prims/reductions.py``):
+
+- ``reduction(name, impl)``: the shape rule of a reduction over ``axes``.
+- ``reduce_extremum(name, impl)``: ``reduce_max``/``reduce_min``, ties sharing
+  the tangent.
+- ``arg_reduction(name, impl)``: ``argmax``/``argmin`` (integer outputs).
+- ``cumulative(name, impl, combine=..., identity=...)``: running reductions
+  along ``axis``, differentiated through a prefix scan of ``combine``.
+
+Structural (``prims/shape.py``):
+
+- ``scatter(name, impl)``: the shape rule of ``x`` updated at ``indices``.
+- ``scatter_extremum(name, impl)``: ``scatter_min``/``scatter_max``.
+
+Rules that several families share: ``def_linear`` (a primitive linear in
+all its array inputs gets the JVP "apply it to the tangents", so only its
+transpose is written), ``def_linear_in`` (the same for some operands),
+``def_zero_jvp`` (piecewise constant) and ``def_identity_with`` (``x * 1`` and
+``x + 0`` stage no equation).
+
+The impls are passed in, never made here: each is a module-level function of
+the primitive's module (or a numpy function), so generated code and profiles
+can name it. A rule that needs other primitives imports their module when it
+runs, as the prims modules import this one.
 """
 
 from __future__ import annotations
 
-from ftrans.ad_util import Zero, instantiate
+from typing import Callable
+
+import numpy as np
+
+from ftrans.ad_util import Zero, add_tangents, instantiate
 from ftrans.core import Primitive, ShapedArray, get_aval
 
 _KIND_NAMES = {"b": "boolean", "i": "integer", "u": "integer", "f": "float",
@@ -30,54 +67,17 @@ def check_kinds(name: str, kinds: str, *avals: ShapedArray) -> None:
     raise TypeError(f"{name}: {what} must be {wanted}, got {got}{fix}")
 
 
-def unary(name: str, impl, *, float_only: bool = True,
-          kinds: str | None = None) -> Primitive:
-    """An elementwise one-operand primitive whose output type is its input type.
-
-    Operands must be floats (``float_only``), or of the dtype kinds in ``kinds``.
-    """
-    prim = Primitive(name)
-    prim.def_impl(impl)
-    kinds = kinds or ("fc" if float_only else "biufc")
-
-    @prim.def_abstract_eval
-    def _abstract_eval(x: ShapedArray, **params) -> ShapedArray:
-        check_kinds(name, kinds, x)
-        return x
-
-    return prim
+def _is_zero(derivative) -> bool:
+    """``derivative=0`` declares a piecewise-constant primitive."""
+    if callable(derivative) or derivative is None:
+        return False
+    if derivative == 0:
+        return True
+    raise TypeError(f"derivative must be a function (x, y) -> dy/dx or 0, got "
+                    f"{derivative!r}")
 
 
-def binary_shape(name: str, x: ShapedArray, y: ShapedArray) -> tuple:
-    """Elementwise operands have equal shapes; a rank-0 operand broadcasts."""
-    if x.shape == y.shape or y.shape == ():
-        return x.shape
-    if x.shape == ():
-        return y.shape
-    raise TypeError(f"{name}: operands have incompatible shapes {x.str_short()} "
-                    f"and {y.str_short()}; elementwise primitives need equal "
-                    "shapes (ftrans.numpy broadcasts for you, or use "
-                    "ftrans.numpy.broadcast_to)")
-
-
-def binary(name: str, impl, *, out_dtype=None, kinds: str | None = None) -> Primitive:
-    """An elementwise two-operand primitive on operands of one dtype (of a kind
-    in ``kinds``, default any)."""
-    prim = Primitive(name)
-    prim.def_impl(impl)
-    kinds = kinds or "biufc"
-
-    @prim.def_abstract_eval
-    def _abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
-        if x.dtype != y.dtype:
-            raise TypeError(f"{name}: operands must have the same dtype, got "
-                            f"{x.str_short()} and {y.str_short()}; promote first "
-                            "(ftrans.numpy does this for you)")
-        check_kinds(name, kinds, x, y)
-        return ShapedArray(binary_shape(name, x, y), out_dtype or x.dtype)
-
-    return prim
-
+# --- shared rules ---------------------------------------------------------------
 
 def def_zero_jvp(prim: Primitive) -> None:
     """The primitive is piecewise constant: its tangent is zero."""
@@ -100,11 +100,30 @@ def def_linear(prim: Primitive) -> None:
         return out, prim.bind(*[instantiate(t) for t in tangents], **params)
 
 
+def _instantiate_scalar_literal(t):
+    """``t`` as an array; a rank-0 zero becomes a literal, not an equation."""
+    if type(t) is Zero and t.aval.shape == ():
+        return np.zeros((), t.aval.dtype)
+    return instantiate(t)
+
+
+def def_linear_in(prim: Primitive, positions: tuple) -> None:
+    """JVP of a primitive jointly linear in the operands at ``positions``; the
+    other operands (integer indices) are passed through as they are."""
+
+    @prim.def_jvp
+    def _linear_in_jvp(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        if all(type(tangents[i]) is Zero for i in positions):
+            return out, Zero(get_aval(out))
+        args = [_instantiate_scalar_literal(t) if i in positions else p
+                for i, (p, t) in enumerate(zip(primals, tangents))]
+        return out, prim.bind(*args, **params)
+
+
 def def_identity_with(prim: Primitive, value, positions) -> None:
     """Staging ``prim(x, c)`` with the constant ``c == value`` at one of
     ``positions`` returns ``x`` itself (``x * 1``, ``x + 0``): no equation."""
-    import numpy as np
-
     from ftrans.tracing import Tracer
 
     def simplify(x, y):
@@ -119,3 +138,344 @@ def def_identity_with(prim: Primitive, value, positions) -> None:
         return None
 
     prim.simplify = simplify
+
+
+# --- elementwise: helpers for the tangents of operands that broadcast from rank 0 --
+
+def scalar(x, v):
+    """The Python number ``v`` as a rank-0 literal of ``x``'s dtype."""
+    return np.asarray(v, dtype=x.dtype)[()]
+
+
+def bcast(t, shape):
+    """Tangent ``t`` broadcast to the output ``shape`` (rank-0 operands)."""
+    if type(t) is Zero:
+        return Zero(t.aval.update(shape=shape))
+    if t.shape == shape:
+        return t
+    from ftrans.prims.shape import broadcast_in_dim
+    return broadcast_in_dim(t, shape=shape, broadcast_dimensions=())
+
+
+def unbcast(ct, aval: ShapedArray):
+    """Cotangent ``ct`` summed down to a rank-0 operand's shape."""
+    if ct.shape == aval.shape:
+        return ct
+    from ftrans.prims.reductions import reduce_sum
+    return reduce_sum(ct, axes=tuple(range(ct.ndim)))
+
+
+def binary_tangent(out, x_dot, y_dot, fx, fy):
+    """``fx(x_dot) + fy(y_dot)`` at ``out``'s shape; ``fx``/``fy`` are linear
+    and are not called on a symbolic zero (so no coefficient is computed)."""
+    a = x_dot if type(x_dot) is Zero else fx(x_dot)
+    b = y_dot if type(y_dot) is Zero else fy(y_dot)
+    return add_tangents(bcast(a, out.shape), bcast(b, out.shape))
+
+
+def binary_shape(name: str, x: ShapedArray, y: ShapedArray) -> tuple:
+    """Elementwise operands have equal shapes; a rank-0 operand broadcasts."""
+    if x.shape == y.shape or y.shape == ():
+        return x.shape
+    if x.shape == ():
+        return y.shape
+    raise TypeError(f"{name}: operands have incompatible shapes {x.str_short()} "
+                    f"and {y.str_short()}; elementwise primitives need equal "
+                    "shapes (ftrans.numpy broadcasts for you, or use "
+                    "ftrans.numpy.broadcast_to)")
+
+
+# --- elementwise families -----------------------------------------------------------
+
+def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None,
+          kinds: str = "fc", float_only: bool | None = None) -> Primitive:
+    """An elementwise one-operand primitive whose output type is its input type.
+
+    Operands must have a dtype kind (numpy's ``dtype.kind``) in ``kinds``:
+    ``"fc"`` (float or complex, the default), ``"f"``, ``"iuf"``, ``"biufc"``
+    (any), .... The JVP is ``x_dot * derivative(x, y)``, the derivative
+    written with primitives from the operand ``x`` and the output ``y``;
+    ``derivative=0`` makes the tangent zero (piecewise-constant functions such
+    as ``floor``); without ``derivative`` the caller writes the JVP.
+
+    ``float_only`` is the old spelling of ``kinds`` (``False`` is
+    ``kinds="biufc"``), kept until ``prims/special.py`` passes ``kinds``.
+    """
+    if float_only is not None:
+        kinds = "fc" if float_only else "biufc"
+    prim = Primitive(name)
+    prim.def_impl(impl)
+
+    @prim.def_abstract_eval
+    def _unary_abstract_eval(x: ShapedArray, **params) -> ShapedArray:
+        check_kinds(name, kinds, x)
+        return x
+
+    if _is_zero(derivative):
+        def_zero_jvp(prim)
+    elif derivative is not None:
+        @prim.def_jvp
+        def _unary_jvp(primals, tangents):
+            from ftrans.prims.elementwise import mul
+            (x,), (x_dot,) = primals, tangents
+            y = prim.bind(x)
+            return y, mul(x_dot, derivative(x, y))
+
+    return prim
+
+
+def binary(name: str, impl: Callable, *, kinds: str = "biufc", out_dtype=None,
+           derivative: int | None = None) -> Primitive:
+    """An elementwise two-operand primitive on operands of one dtype (of a kind
+    in ``kinds``, default any); the output has ``out_dtype`` (default the
+    operands'). ``derivative=0`` makes the tangent zero; otherwise the caller
+    writes the JVP, with ``binary_tangent``."""
+    prim = Primitive(name)
+    prim.def_impl(impl)
+
+    @prim.def_abstract_eval
+    def _binary_abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+        if x.dtype != y.dtype:
+            raise TypeError(f"{name}: operands must have the same dtype, got "
+                            f"{x.str_short()} and {y.str_short()}; promote first "
+                            "(ftrans.numpy does this for you)")
+        check_kinds(name, kinds, x, y)
+        return ShapedArray(binary_shape(name, x, y), out_dtype or x.dtype)
+
+    if _is_zero(derivative):
+        def_zero_jvp(prim)
+    elif derivative is not None:
+        raise TypeError(f"{name}: binary() takes derivative=0 or none (write the "
+                        "JVP with binary_tangent)")
+    return prim
+
+
+def comparison(name: str, impl: Callable) -> Primitive:
+    """A comparison: ``binary`` with a boolean output and a zero tangent."""
+    return binary(name, impl, out_dtype=np.bool_, derivative=0)
+
+
+def minmax(name: str, impl: Callable, x_wins: Callable) -> Primitive:
+    """``max`` or ``min``: weight 1 on the winner's tangent (``x_wins(x, y)``,
+    a comparison) and 1/2 on each at ties, as JAX."""
+    prim = binary(name, impl)
+
+    @prim.def_jvp
+    def _minmax_jvp(primals, tangents):
+        from ftrans.prims.elementwise import add, convert_element_type, eq, mul, sub
+        x, y = primals
+        out = prim.bind(x, y)
+        cx = add(convert_element_type(x_wins(x, y), x.dtype),
+                 mul(convert_element_type(eq(x, y), x.dtype), scalar(x, 0.5)))
+        cy = sub(scalar(x, 1), cx)
+        return out, binary_tangent(out, *tangents, lambda t: mul(t, cx),
+                                   lambda t: mul(t, cy))
+
+    return prim
+
+
+# --- reductions ----------------------------------------------------------------------
+
+def reduced_aval(name, x: ShapedArray, axes, dtype=None) -> ShapedArray:
+    """The type of ``x`` reduced over the normalized ``axes``."""
+    if any(not 0 <= a < x.ndim for a in axes) or list(axes) != sorted(set(axes)):
+        raise TypeError(f"{name}: axes {axes} are invalid for {x.str_short()}; give "
+                        f"distinct axes in [0, {x.ndim}), sorted")
+    return ShapedArray([s for i, s in enumerate(x.shape) if i not in axes],
+                       dtype or x.dtype)
+
+
+def no_bool(name, x: ShapedArray) -> None:
+    if x.dtype == np.bool_:
+        raise TypeError(f"{name}: operand {x.str_short()} is boolean; convert it to "
+                        "an integer or float dtype first")
+
+
+def keep_dims(x_shape, axes):
+    """Where the kept axes of a reduction go when broadcasting back."""
+    return tuple(i for i in range(len(x_shape)) if i not in axes)
+
+
+def reduction(name: str, impl: Callable, *, allow_bool: bool = False) -> Primitive:
+    """A reduction of one operand over static ``axes`` (normalized: distinct,
+    sorted); the caller writes the JVP (or ``def_linear`` for a sum)."""
+    prim = Primitive(name)
+    prim.def_impl(impl)
+
+    @prim.def_abstract_eval
+    def _reduction_abstract_eval(x: ShapedArray, axes) -> ShapedArray:
+        if not allow_bool:
+            no_bool(name, x)
+        return reduced_aval(name, x, axes)
+
+    return prim
+
+
+def reduce_extremum(name: str, impl: Callable) -> Primitive:
+    """``reduce_max`` or ``reduce_min``: ties share the tangent evenly, as JAX,
+    ``t = sum(x_dot * mask) / count``."""
+    prim = reduction(name, impl, allow_bool=True)
+
+    @prim.def_jvp
+    def _reduce_extremum_jvp(primals, tangents, axes):
+        from ftrans.prims.elementwise import convert_element_type, div, eq, max_p, mul
+        from ftrans.prims.reductions import reduce_sum
+        from ftrans.prims.shape import broadcast_in_dim
+        (x,), (x_dot,) = primals, tangents
+        out = prim.bind(x, axes=axes)
+        keep = keep_dims(x.shape, axes)
+        mask = convert_element_type(eq(x, broadcast_in_dim(out, x.shape, keep)),
+                                    new_dtype=x.dtype)
+        # at least 1, so an empty reduction has tangent 0 rather than 0 / 0
+        count = max_p.bind(reduce_sum(mask, axes), np.ones((), x.dtype))
+        return out, div(reduce_sum(mul(x_dot, mask), axes), count)
+
+    return prim
+
+
+def arg_reduction(name: str, impl: Callable) -> Primitive:
+    """``argmax`` or ``argmin`` along ``axis``: integer indices (of
+    ``index_dtype``), so the tangent is zero."""
+    prim = Primitive(name)
+    prim.def_impl(impl)
+
+    @prim.def_abstract_eval
+    def _arg_reduction_abstract_eval(x, axis, index_dtype):
+        if not 0 <= axis < x.ndim:
+            raise ValueError(f"{name}: axis {axis} is out of bounds for {x.str_short()}")
+        if x.shape[axis] == 0:
+            raise ValueError(f"{name}: axis {axis} of {x.str_short()} is empty; "
+                             "there is no entry to point to")
+        if np.dtype(index_dtype).kind not in "iu":
+            raise TypeError(f"{name}: index_dtype must be an integer dtype, got "
+                            f"{np.dtype(index_dtype)}")
+        return ShapedArray(x.shape[:axis] + x.shape[axis + 1:], index_dtype)
+
+    def_zero_jvp(prim)
+    return prim
+
+
+def cumulative(name: str, impl: Callable, *, combine: Primitive | None = None,
+               identity: Callable | None = None, allow_bool: bool = False) -> Primitive:
+    """A running reduction along ``axis`` (from the end with ``reverse``).
+
+    With ``combine`` (the binary primitive accumulated, e.g. ``mul_p``) and
+    ``identity`` (dtype -> the value before the first entry), the JVP goes
+    through a Hillis-Steele prefix scan: at level l each entry combines with
+    the one 2**l before it, by ``combine`` and its own JVP rule. Each level
+    joins disjoint windows, so the result is exact (zeros in a product
+    included) and differentiable again. Without ``combine`` the caller writes
+    the JVP (``def_linear`` for ``cumsum``).
+    """
+    prim = Primitive(name)
+    prim.def_impl(impl)
+
+    @prim.def_abstract_eval
+    def _cumulative_abstract_eval(x, axis, reverse):
+        if not allow_bool:
+            no_bool(name, x)
+        if not 0 <= axis < x.ndim:
+            raise ValueError(f"{name}: axis {axis} is out of bounds for {x.str_short()}")
+        return x
+
+    if combine is not None:
+        @prim.def_jvp
+        def _cumulative_jvp(primals, tangents, axis, reverse):
+            from ftrans.prims.shape import pad, rev
+            (x,), (x_dot,) = primals, tangents
+            out = prim.bind(x, axis=axis, reverse=reverse)
+            y, t = (rev(x, (axis,)), rev(x_dot, (axis,))) if reverse else (x, x_dot)
+            n, shift = y.shape[axis], 1
+            while shift < n:
+                cfg = [(0, 0, 0)] * y.ndim
+                cfg[axis] = (shift, -shift, 0)  # shift right by `shift` along axis
+                y_before = pad(y, np.asarray(identity(y.dtype), y.dtype), cfg)
+                t_before = pad(t, np.zeros((), y.dtype), cfg)
+                y, t = combine.rule("jvp")((y, y_before), (t, t_before))
+                shift *= 2
+            return out, rev(t, (axis,)) if reverse else t
+
+    return prim
+
+
+# --- scatters --------------------------------------------------------------------------
+
+def check_indices(name, x: ShapedArray, indices: ShapedArray, axis: int) -> None:
+    """``indices`` index axis ``axis`` of ``x`` (gathers and scatters)."""
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{name}: indices must be an integer array, got "
+                        f"{indices.str_short()}; convert them with .astype(int)")
+    if not 0 <= axis < x.ndim:
+        raise ValueError(f"{name}: axis {axis} is out of bounds for {x.str_short()}")
+    if x.shape[axis] == 0 and indices.size:
+        raise TypeError(f"{name}: cannot index axis {axis} of {x.str_short()}, "
+                        "which has size 0")
+
+
+def taken_shape(x: ShapedArray, indices: ShapedArray, axis: int) -> tuple:
+    """``x.shape[:axis] + indices.shape + x.shape[axis + 1:]``."""
+    return x.shape[:axis] + indices.shape + x.shape[axis + 1:]
+
+
+def scatter(name: str, impl: Callable) -> Primitive:
+    """``x`` combined with ``updates`` at ``indices`` along ``axis``; the
+    caller writes the JVP (``def_linear_in(prim, (0, 2))`` for the linear ones)."""
+    prim = Primitive(name)
+    prim.def_impl(impl)
+
+    @prim.def_abstract_eval
+    def _scatter_abstract_eval(x, indices, updates, axis):
+        check_indices(name, x, indices, axis)
+        want = taken_shape(x, indices, axis)
+        if updates.dtype != x.dtype or updates.shape != want:
+            raise TypeError(
+                f"{name}: updates must have type "
+                f"{x.update(shape=want).str_short()} (x.shape[:axis] + "
+                f"indices.shape + x.shape[axis+1:] for x {x.str_short()}, indices "
+                f"{indices.str_short()}, axis {axis}), got {updates.str_short()}")
+        return x
+
+    return prim
+
+
+def index_ids(indices, shape, axis):
+    """An int64 array of ``shape`` (an updates shape) holding, at each update,
+    the flat position of its index in ``indices``."""
+    from ftrans.prims.shape import broadcast_in_dim, iota, reshape
+    idx_shape = get_aval(indices).shape
+    k = int(np.prod(idx_shape, dtype=np.int64))
+    ids = reshape(iota(np.int64, (k,), 0), idx_shape)
+    return broadcast_in_dim(ids, shape, tuple(range(axis, axis + len(idx_shape))))
+
+
+def scatter_extremum(name: str, impl: Callable) -> Primitive:
+    """``scatter_min`` or ``scatter_max``. The tangent of each entry comes from
+    whichever of x or the updates produced it; on ties x is preferred, then
+    the last tied update."""
+    prim = scatter(name, impl)
+
+    @prim.def_jvp
+    def _scatter_extremum_jvp(primals, tangents, axis):
+        from ftrans.ad_util import zeros
+        from ftrans.prims.elementwise import bitwise_and, bitwise_not, eq, select_n
+        from ftrans.prims.shape import full, gather, scatter_add, scatter_max
+        (x, indices, u), (x_dot, _, u_dot) = primals, tangents
+        out = prim.bind(x, indices, u, axis=axis)
+        x_aval, u_aval = get_aval(x), get_aval(u)
+        x_wins = eq(x, out)
+        t_x = (Zero(x_aval) if type(x_dot) is Zero
+               else select_n(x_wins, zeros(x_aval), x_dot))
+        if type(u_dot) is Zero:
+            return out, t_x
+        tied = bitwise_and(eq(u, gather(out, indices, axis)),
+                           bitwise_not(gather(x_wins, indices, axis)))
+        ids = index_ids(indices, u_aval.shape, axis)
+        none = full(u_aval.shape, -1, np.int64)
+        owner = scatter_max(full(x_aval.shape, -1, np.int64), indices,
+                            select_n(tied, none, ids), axis)
+        chosen = eq(gather(owner, indices, axis), ids)
+        t_u = scatter_add(zeros(x_aval), indices,
+                          select_n(chosen, zeros(u_aval), u_dot), axis)
+        return out, add_tangents(t_x, t_u)
+
+    return prim

@@ -22,6 +22,7 @@ from ftrans.errors import fn_name
 from ftrans.eval import eval_closed
 from ftrans.prims._subjaxpr import (add_unused_inputs, as_operand, groups,
                                     hoist_consts, reorder, trace_tree_fn)
+from ftrans.prims.elementwise import convert_element_type, max as max_, min as min_
 from ftrans.prims.shape import concatenate, reshape, slice as slice_
 from ftrans.tracing import trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr, dce_prune, select_inputs
@@ -264,13 +265,12 @@ def _switch(index, branches, names, operands):
 
 
 def _branch_index(index, n):
-    from ftrans import lax
     index = as_operand(index)
     if get_aval(index).shape != ():
         raise TypeError(f"cond/switch: the predicate or index must be a scalar, got "
                         f"{get_aval(index).str_short()}")
-    index = lax.convert_element_type(index, np.int32)
-    return lax.max(lax.min(index, np.int32(n - 1)), np.int32(0)) if n > 2 else index
+    index = convert_element_type(index, np.int32)
+    return max_(min_(index, np.int32(n - 1)), np.int32(0)) if n > 2 else index
 
 
 def cond(pred: ArrayLike, true_fun: Callable[..., PyTree], false_fun: Callable[..., PyTree],
@@ -690,6 +690,4 @@ def fori_loop(lower: ArrayLike, upper: ArrayLike, body_fun: Callable[[Array, PyT
         i, val = carry
         return i + 1, body_fun(i, val)
 
-    from ftrans import numpy as jnp
-    lower = jnp.asarray(lower)
-    return while_loop(cond_fun, body, (lower, init_val))[1]
+    return while_loop(cond_fun, body, (as_operand(lower), init_val))[1]

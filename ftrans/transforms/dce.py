@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ftrans._recursion import allow_deep_recursion
-from ftrans.core import ClosedJaxpr, Jaxpr, Var
+from ftrans.core import ClosedJaxpr, Jaxpr, Var, built
 from ftrans.transforms._memo import memoized
 
 
@@ -42,7 +42,7 @@ def dce_jaxpr(closed: ClosedJaxpr, used_outputs: Sequence[bool] | None = None
     kept.reverse()
     consts = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if v in live]
     new = Jaxpr([v for v, _ in consts], jaxpr.invars, kept, outvars)
-    return ClosedJaxpr(new, [c for _, c in consts])
+    return built(ClosedJaxpr(new, [c for _, c in consts]))
 
 
 def dce_prune(closed: ClosedJaxpr, used_outputs: Sequence[bool]):
@@ -58,4 +58,4 @@ def select_inputs(closed: ClosedJaxpr, keep: Sequence[bool]) -> ClosedJaxpr:
     """``closed`` with only the inputs marked in ``keep`` (the others unused)."""
     j = closed.jaxpr
     invars = [v for v, k in zip(j.invars, keep) if k]
-    return ClosedJaxpr(Jaxpr(j.constvars, invars, j.eqns, j.outvars), closed.consts)
+    return built(ClosedJaxpr(Jaxpr(j.constvars, invars, j.eqns, j.outvars), closed.consts))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ftrans._recursion import allow_deep_recursion
-from ftrans.core import ClosedJaxpr, Jaxpr, Var
+from ftrans.core import ClosedJaxpr, Jaxpr, Var, built
 from ftrans.transforms._memo import memoized
 
 
@@ -49,7 +49,7 @@ def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool],
     unknown_invars = [v for v, u in zip(jaxpr.invars, unknowns) if u]
     unknown = Jaxpr([], residuals_list + unknown_invars, unknown_eqns,
                     [v for v, u in zip(jaxpr.outvars, out_unknowns) if u])
-    return (ClosedJaxpr(known, closed.consts), ClosedJaxpr(unknown, []),
+    return (built(ClosedJaxpr(known, closed.consts)), built(ClosedJaxpr(unknown, [])),
             out_unknowns, len(residuals_list))
 
 

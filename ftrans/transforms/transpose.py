@@ -42,19 +42,24 @@ def backward_pass(jaxpr: Jaxpr, consts, linear: Sequence[bool], nonlinear_args,
             env.update(zip(eqn.outputs, outs if eqn.primitive.multiple_results
                            else [outs]))
 
+    # the cotangent of a linear variable: a value, or Zero when none has
+    # arrived. (A rule answers None for an input that is not linear: it has no
+    # cotangent at all.)
     ct_env: dict[Var, object] = {}
 
     def accumulate(v, ct):
-        if type(v) is Var and v in lin_vars and ct is not None and type(ct) is not Zero:
+        if type(v) is Var and v in lin_vars and type(ct) is not Zero:
+            if ct is None:
+                raise TypeError("a transpose rule returned None for the cotangent "
+                                "of a linear input; return Zero(aval) instead")
             ct_env[v] = add_tangents(ct_env[v], ct) if v in ct_env else ct
 
     for v, ct in zip(jaxpr.outvars, cts):
         accumulate(v, ct)
     for eqn in reversed(linear_eqns):
-        cts_out = [ct_env.pop(v, None) for v in eqn.outputs]
-        if all(c is None for c in cts_out):
+        cts_out = [ct_env.pop(v) if v in ct_env else Zero(v.aval) for v in eqn.outputs]
+        if all(type(c) is Zero for c in cts_out):
             continue
-        cts_out = [Zero(v.aval) if c is None else c for v, c in zip(eqn.outputs, cts_out)]
         ct = cts_out if eqn.primitive.multiple_results else cts_out[0]
         ins = [read(v) for v in eqn.inputs]
         cts_in = eqn.primitive.rule("transpose")(ct, *ins, **eqn.params)
