@@ -2,9 +2,12 @@
 rules and rematerialization, as in JAX.
 
 Calling a decorated function traces the function into a jaxpr and binds one
-primitive (see ``ftrans/prims/special.py``) that carries the user's rule; the
-rule runs when, and only when, that equation is differentiated, so every
-transformation, nested ones included, uses it.
+primitive (see ``ftrans/prims/special.py``) whose params carry that jaxpr and
+the user's rule as a rule object. The rule is traced into jaxprs by that
+object: right away, with the values of the arguments, when the call is
+differentiated on concrete values (so that a Python ``if`` in the rule works
+under ``grad``, as in JAX's tutorial), and otherwise on first use. Every
+transformation, nested ones included, then uses those jaxprs.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ from __future__ import annotations
 import functools
 from typing import Callable, Sequence
 
+import numpy as np
+
+from ftrans.ad_util import Zero, instantiate
 from ftrans.core import get_aval
 from ftrans.errors import fn_name
-from ftrans.eval import eval_jaxpr
-from ftrans.prims._subjaxpr import as_operand, concrete_values, trace_tree_fn
-from ftrans.prims.special import custom_jvp_call_p, custom_vjp_call_p, remat_p
-from ftrans.tracing import trace_to_jaxpr
-from ftrans.tree_util import tree_flatten, tree_unflatten
+from ftrans.prims._subjaxpr import as_operand, concrete_values, custom_body, trace_tree_fn
+from ftrans.prims.special import (JvpRule, VjpRule, custom_jvp_call_p, custom_vjp_call_p,
+                                  remat_p)
+from ftrans.tracing import Tracer
+from ftrans.tree_util import tree_flatten, tree_structure, tree_unflatten
 
 __all__ = ["custom_jvp", "custom_vjp", "checkpoint", "remat"]
 
@@ -43,13 +49,25 @@ def _flatten_operands(tree_of_args):
     return flat, tree, [get_aval(x) for x in flat]
 
 
+def _aval(x):
+    return x.aval if type(x) is Zero else get_aval(as_operand(x))
+
+
 def _check_types(who, what, tree, leaves, want_tree, want_avals):
-    avals = [get_aval(as_operand(x)) for x in leaves]
+    avals = [_aval(x) for x in leaves]
     if tree != want_tree or avals != list(want_avals):
         raise TypeError(
             f"{who}: {what} must match the function's output: expected structure "
             f"{want_tree} with types {[a.str_short() for a in want_avals]}, got "
             f"{tree} with types {[a.str_short() for a in avals]}")
+
+
+def _static_args(values) -> tuple | None:
+    """The nondiff arguments as part of a cache key (None if one is an array,
+    which has no reliable key)."""
+    if any(type(v) is Tracer or isinstance(v, np.ndarray) for v in values):
+        return None
+    return tuple((type(v), v) for v in values)
 
 
 class _Traced:
@@ -59,32 +77,47 @@ class _Traced:
     tracing is concrete, so Python control flow on them works, as in JAX."""
 
     def __init__(self, kind: str, fun: Callable, nondiff_argnums, args):
-        self.merge = _merger(nondiff_argnums, len(args))
-        self.nondiff, self.diff = _split_args(args, nondiff_argnums)
-        self.flat, self.in_tree, avals = _flatten_operands(self.diff)
-        self.vals = concrete_values(self.flat)
+        self.merge = merge = _merger(nondiff_argnums, len(args))
+        self.nondiff, diff = _split_args(args, nondiff_argnums)
+        self.flat, self.in_tree, self.avals = _flatten_operands(diff)
+        self.arg_trees = [tree_structure(d) for d in diff]
+        nondiff = self.nondiff
         self.call, self.consts, self.out_tree = trace_tree_fn(
-            lambda d: fun(*self.merge(self.nondiff, d)), [self.in_tree], avals, kind,
-            self.vals)
+            custom_body(lambda d: fun(*merge(nondiff, d))), [self.in_tree], self.avals, kind,
+            concrete_values(self.flat))
+        self.out_avals = self.call.out_avals
+
+    def static(self, *rules):
+        """What the rule function built for this call depends on, as a key."""
+        nondiff = _static_args(self.nondiff)
+        if nondiff is None:
+            return None
+        return (*rules, nondiff, self.in_tree, self.out_tree, tuple(self.avals),
+                tuple(self.out_avals))
 
 
-def _with_known_values(rule: Callable, n_out: int, known, args, kind: str):
-    """``rule(*args)`` (two flat lists in, two flat lists out, the first
-    ``n_out`` long) staged into the current trace. The first ``len(known)``
-    arguments are traced with the values they had at the call, so that the
-    user's rule may branch on them; returns ``(outs, rest, values)``."""
-    avals = [get_aval(a) for a in args]
-    n_known = len(known)
+def _jvp_rule_fn(jvp: Callable, takes_zeros: bool, nondiff, in_tree, out_tree, out_avals,
+                 name: str) -> Callable:
+    """The user's JVP rule on flat lists; tangents may be symbolic ``Zero``s,
+    which ``jvp`` sees as zero arrays unless it ``takes_zeros``."""
+    who = f"custom_jvp rule of {name}"
 
-    def flat_rule(*xs):
-        first, second = rule(list(xs[:n_known]), list(xs[n_known:]))
-        return [*first, *second]
+    def rule(primals_flat, tangents_flat):
+        if not takes_zeros:
+            tangents_flat = [instantiate(t) for t in tangents_flat]
+        pair = jvp(*nondiff, tree_unflatten(in_tree, primals_flat),
+                   tree_unflatten(in_tree, tangents_flat))
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"{who} must return a pair (primal output, tangent output), "
+                            f"got {type(pair).__name__}")
+        out, out_t = pair
+        out_flat, tree = tree_flatten(out)
+        t_flat, t_tree = tree_flatten(out_t)
+        _check_types(who, "the primal output", tree, out_flat, out_tree, out_avals)
+        _check_types(who, "the tangent output", t_tree, t_flat, out_tree, out_avals)
+        return out_flat, [t if type(t) is Zero else as_operand(t) for t in t_flat]
 
-    closed, out_vals = trace_to_jaxpr(flat_rule, avals, [*known, *[None] * (len(args)
-                                                                        - n_known)],
-                                      transform=kind)
-    outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
-    return outs[:n_out], outs[n_out:], out_vals[n_out:]
+    return rule
 
 
 class custom_jvp:
@@ -107,22 +140,39 @@ class custom_jvp:
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.jvp: Callable | None = None
+        self._takes_zeros = False  # the rule handles symbolic zero tangents itself
 
     def defjvp(self, jvp: Callable) -> Callable:
         """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (out, out_tangent)``."""
-        self.jvp = jvp
+        self.jvp, self._takes_zeros = jvp, False
         return jvp
 
     def defjvps(self, *tangent_fns: Callable | None) -> None:
-        """Set one rule per argument, ``fn(t_i, out, *primals)``; contributions add."""
+        """Set one rule per argument, ``fn(t_i, out, *primals)``; contributions add.
+        An argument without a tangent (or without a rule) contributes nothing:
+        no zeros are computed for it."""
         def jvp(*args):
             *nondiff, primals, tangents = args
             merge = _merger(self.nondiff_argnums, len(primals) + len(nondiff))
-            out = self.fun(*merge(nondiff, primals))
-            terms = [fn(t, out, *primals) for fn, t in zip(tangent_fns, tangents)
-                     if fn is not None]
-            return out, functools.reduce(lambda a, b: a + b, terms) if terms else out * 0.0
-        self.jvp = jvp
+            out = self(*merge(nondiff, primals))
+            out_leaves, out_tree = tree_flatten(out)
+            total = None
+            for fn, t in zip(tangent_fns, tangents):
+                leaves, t_tree = tree_flatten(t)
+                if fn is None or all(type(x) is Zero for x in leaves):
+                    continue
+                term = fn(tree_unflatten(t_tree, [instantiate(x) for x in leaves]), out,
+                          *primals)
+                term_leaves, term_tree = tree_flatten(term)
+                if term_tree != out_tree:
+                    return out, term  # the rule's check names the mismatch
+                total = term_leaves if total is None else [
+                    a + b for a, b in zip(total, term_leaves)]
+            if total is None:
+                total = [Zero(_aval(o)) for o in out_leaves]
+            return out, tree_unflatten(out_tree, total)
+
+        self.jvp, self._takes_zeros = jvp, True
 
     def __call__(self, *args):
         name = fn_name(self.fun)
@@ -130,29 +180,46 @@ class custom_jvp:
             raise TypeError(f"custom_jvp {name} has no JVP rule: define one with "
                             f"@{name}.defjvp")
         t = _Traced("custom_jvp", self.fun, self.nondiff_argnums, args)
-
-        def jvp(primals_flat, tangents_flat):
-            primals = tree_unflatten(t.in_tree, primals_flat)
-            tangents = tree_unflatten(t.in_tree, tangents_flat)
-            out, out_t = self.jvp(*t.nondiff, primals, tangents)
-            out_flat, tree = tree_flatten(out)
-            t_flat, t_tree = tree_flatten(out_t)
-            who, want = f"custom_jvp rule of {name}", t.call.out_avals
-            _check_types(who, "the primal output", tree, out_flat, t.out_tree, want)
-            _check_types(who, "the tangent output", t_tree, t_flat, t.out_tree, want)
-            return out_flat, t_flat
-
-        def jvp_with_values(primals_flat, tangents_flat):
-            if t.vals is None:
-                return jvp(primals_flat, tangents_flat)
-            outs, out_t, _ = _with_known_values(jvp, len(t.call.out_avals), t.vals,
-                                                [*primals_flat, *tangents_flat],
-                                                "custom_jvp")
-            return outs, out_t
-
-        outs = custom_jvp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call,
-                                      jvp=jvp_with_values, num_consts=len(t.consts))
+        fn = _jvp_rule_fn(self.jvp, self._takes_zeros, t.nondiff, t.in_tree, t.out_tree,
+                          t.out_avals, name)
+        rule = JvpRule((fn,), t.avals, t.out_avals, t.static(self.jvp, self._takes_zeros),
+                       name)
+        outs = custom_jvp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call, jvp_rule=rule,
+                                      num_consts=len(t.consts))
         return tree_unflatten(t.out_tree, outs)
+
+
+def _fwd_fn(fwd: Callable, merge, nondiff, in_tree, out_tree, out_avals, name: str):
+    """The user's fwd on flat lists: ``primals -> (outs, residuals, residual tree)``."""
+    def flat_fwd(primals_flat):
+        pair = fwd(*merge(nondiff, tree_unflatten(in_tree, primals_flat)))
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"custom_vjp fwd of {name} must return (output, residuals)")
+        out, res = pair
+        out_flat, tree = tree_flatten(out)
+        _check_types(f"custom_vjp fwd of {name}", "its output", tree, out_flat, out_tree,
+                     out_avals)
+        res_flat, res_tree = tree_flatten(res)
+        return out_flat, [as_operand(r) for r in res_flat], res_tree
+    return flat_fwd
+
+
+def _bwd_fn(bwd: Callable, nondiff, out_tree, arg_trees, avals, name: str):
+    """The user's bwd on flat lists: ``(residual tree, residuals, cotangents) ->
+    one cotangent per input leaf`` (``Zero`` where bwd returned None)."""
+    arg_avals, i = [], 0
+    for tree in arg_trees:
+        arg_avals.append(avals[i:i + tree.num_leaves])
+        i += tree.num_leaves
+
+    def flat_bwd(res_tree, res_flat, cts_flat):
+        cts = bwd(*nondiff, tree_unflatten(res_tree, res_flat),
+                  tree_unflatten(out_tree, cts_flat))
+        if not isinstance(cts, tuple) or len(cts) != len(arg_trees):
+            raise TypeError(f"custom_vjp bwd of {name} must return a tuple with one "
+                            f"cotangent per differentiable argument ({len(arg_trees)})")
+        return _flat_cotangents(arg_trees, arg_avals, cts, name)
+    return flat_bwd
 
 
 class custom_vjp:
@@ -186,66 +253,27 @@ class custom_vjp:
             raise TypeError(f"custom_vjp {name} has no rule: define one with "
                             f"{name}.defvjp(fwd, bwd)")
         t = _Traced("custom_vjp", self.fun, self.nondiff_argnums, args)
-        res_tree = {}
-
-        def fwd(primals_flat):
-            pair = self.fwd(*t.merge(t.nondiff, tree_unflatten(t.in_tree, primals_flat)))
-            if not (isinstance(pair, tuple) and len(pair) == 2):
-                raise TypeError(f"custom_vjp fwd of {name} must return (output, residuals)")
-            out, res = pair
-            out_flat, tree = tree_flatten(out)
-            _check_types(f"custom_vjp fwd of {name}", "its output", tree, out_flat,
-                         t.out_tree, t.call.out_avals)
-            res_flat, res_tree["tree"] = tree_flatten(res)
-            return out_flat, [as_operand(r) for r in res_flat]
-
-        def bwd(res_flat, cts_flat):
-            res = tree_unflatten(res_tree["tree"], res_flat)
-            cts = self.bwd(*t.nondiff, res, tree_unflatten(t.out_tree, cts_flat))
-            if not isinstance(cts, tuple) or len(cts) != len(t.diff):
-                raise TypeError(f"custom_vjp bwd of {name} must return a tuple with one "
-                                f"cotangent per differentiable argument ({len(t.diff)})")
-            return _flat_cotangents(t.diff, cts, name)
-
-        res_vals = {}  # the residuals' values, when fwd was traced on known values
-
-        def fwd_with_values(primals_flat):
-            if t.vals is None:
-                return fwd(primals_flat)
-            outs, res, res_vals["res"] = _with_known_values(
-                lambda p, _: fwd(p), len(t.call.out_avals), t.vals, primals_flat,
-                "custom_vjp")
-            return outs, res
-
-        def bwd_with_values(res_flat, cts_flat):
-            known = res_vals.get("res")
-            if known is None or any(v is None for v in known):
-                return bwd(res_flat, cts_flat)
-            _, cts, _ = _with_known_values(lambda r, c: ([], bwd(r, c)), 0, known,
-                                           [*res_flat, *cts_flat], "custom_vjp")
-            return cts
-
-        outs = custom_vjp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call,
-                                      fwd=fwd_with_values, bwd=bwd_with_values,
+        fwd = _fwd_fn(self.fwd, t.merge, t.nondiff, t.in_tree, t.out_tree, t.out_avals, name)
+        bwd = _bwd_fn(self.bwd, t.nondiff, t.out_tree, t.arg_trees, t.avals, name)
+        rule = VjpRule((fwd, bwd), t.avals, t.out_avals, t.static(self.fwd, self.bwd), name)
+        outs = custom_vjp_call_p.bind(*t.consts, *t.flat, call_jaxpr=t.call, vjp_rule=rule,
                                       num_consts=len(t.consts))
         return tree_unflatten(t.out_tree, outs)
 
 
-def _flat_cotangents(args, cts, name):
-    """Flatten ``cts`` like ``args``; ``None`` stands for zeros."""
-    from ftrans.ad_util import zeros
+def _flat_cotangents(arg_trees, arg_avals, cts, name):
+    """Flatten ``cts`` like the arguments; ``None`` stands for zeros."""
     out = []
-    for arg, ct in zip(args, cts):
-        leaves, tree = tree_flatten(arg)
+    for tree, avals, ct in zip(arg_trees, arg_avals, cts):
         if ct is None:
-            out.extend(zeros(get_aval(as_operand(x))) for x in leaves)
+            out.extend(Zero(a) for a in avals)
             continue
         ct_leaves, ct_tree = tree_flatten(ct)
         if ct_tree != tree:
             raise TypeError(f"custom_vjp bwd of {name}: a cotangent has structure "
                             f"{ct_tree}, but its argument has structure {tree}")
-        for x, c in zip(leaves, ct_leaves):
-            want, got = get_aval(as_operand(x)), get_aval(as_operand(c))
+        for want, c in zip(avals, ct_leaves):
+            got = get_aval(as_operand(c))
             if want.shape != got.shape:
                 raise TypeError(f"custom_vjp bwd of {name}: a cotangent has type "
                                 f"{got.str_short()}, but its argument has type "

@@ -127,6 +127,15 @@ def _params_key(params: dict) -> tuple:
 
 
 def _value_key(value):
+    # a param that keys itself (a custom rule: by the structure of its jaxprs
+    # when traced, by what it depends on when never used); None: uncacheable
+    cache_key = getattr(type(value), "cache_key", None)
+    if cache_key is not None:
+        key = cache_key(value, _value_key)
+        if key is None:
+            raise _Uncacheable
+        hash(key)
+        return key
     if isinstance(value, ClosedJaxpr):
         if value.consts:
             raise _Uncacheable

@@ -133,6 +133,19 @@ def test_defjvps_one_rule_per_argument(rng):
     np.testing.assert_allclose((gx, gy), (3.0, 0.0))
 
 
+def test_defjvps_out_is_the_custom_function_so_higher_orders_use_the_rule():
+    # as in JAX: `out` is the decorated function's output, whose derivative is
+    # the rule's. exp with a doubled derivative: f' = 2 f, so f'' = 2 f' = 4 f
+    @ftrans.custom_jvp
+    def double_exp(x):
+        return jnp.exp(x)
+
+    double_exp.defjvps(lambda x_dot, out, x: 2.0 * out * x_dot)
+    np.testing.assert_allclose(ftrans.grad(double_exp)(0.5), 2 * np.exp(0.5))
+    np.testing.assert_allclose(ftrans.grad(ftrans.grad(double_exp))(0.5), 4 * np.exp(0.5))
+    np.testing.assert_allclose(ftrans.hessian(double_exp)(0.5), 4 * np.exp(0.5))
+
+
 def test_custom_jvp_nondiff_argnums(rng):
     @functools.partial(ftrans.custom_jvp, nondiff_argnums=(0,))
     def apply_power(n, x):

@@ -1,14 +1,17 @@
 """Helpers for primitives that carry sub-jaxprs (cond, scan, while, remat,
 custom derivatives): tracing a user function into a sub-jaxpr whose
-constants become explicit operands, and reordering a jaxpr's inputs/outputs.
+constants become explicit operands, marking the traces of custom functions'
+bodies and rules, and reordering a jaxpr's inputs/outputs.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Callable, Sequence
 
 from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray, Var
-from ftrans.tracing import Tracer, trace_to_jaxpr
+from ftrans.tracing import Trace, Tracer, current_trace, trace_to_jaxpr
 from ftrans.tree_util import tree_flatten, tree_unflatten
 
 
@@ -44,6 +47,35 @@ def trace_tree_fn(fn: Callable, in_trees: Sequence, in_avals: Sequence[ShapedArr
     closed, _ = trace_to_jaxpr(flat_fn, list(in_avals), in_vals, transform=name)
     jaxpr, consts = hoist_consts(closed)
     return jaxpr, consts, store["tree"]
+
+
+class _CustomBodies(threading.local):
+    def __init__(self):
+        self.traces: list = []
+
+
+_custom_bodies = _CustomBodies()
+
+
+def custom_body(fn: Callable) -> Callable:
+    """``fn``, marking the trace it is traced in as the body or a rule of a
+    custom_jvp / custom_vjp function (see ``in_custom_body``)."""
+    @functools.wraps(fn)
+    def marked(*args):
+        _custom_bodies.traces.append(current_trace())
+        try:
+            return fn(*args)
+        finally:
+            _custom_bodies.traces.pop()
+    return marked
+
+
+def in_custom_body(trace: Trace | None) -> bool:
+    """Whether ``trace`` is tracing a custom function's body or rule. A custom
+    rule staged there is never used by that trace's derivations (the rule of
+    the enclosing custom function replaces them), and tracing it there could
+    recurse: a rule may call the function it differentiates."""
+    return any(t is trace for t in _custom_bodies.traces)
 
 
 def concrete_values(xs: Sequence) -> list | None:

@@ -2,16 +2,21 @@
 rules (``custom_jvp_call``, ``custom_vjp_call`` and its linear part
 ``custom_lin``), and ``remat`` (checkpointing).
 
-The user's rules are traced into jaxprs when the decorated function is
-called, and stored as params: transformations still never call user code.
+A custom function's equation carries its body (``call_jaxpr``) and its
+user's rule as a ``JvpRule`` / ``VjpRule``, which traces the rule into jaxprs
+(when the equation is staged with values, or on first use): transformations
+read jaxprs and never call user code.
 """
 
 from __future__ import annotations
 
-from ftrans.ad_util import Zero, instantiate, is_undefined
+from ftrans.ad_util import Zero, check_linear_in, instantiate, is_undefined
 from ftrans.core import Eqn, Primitive
 from ftrans.eval import eval_closed
 from ftrans.prims._families import def_zero_jvp, unary
+from ftrans.prims._subjaxpr import (add_unused_inputs, concrete_values, custom_body,
+                                    hoist_consts, in_custom_body)
+from ftrans.tracing import Tracer, current_trace, innermost_trace, trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr
 from ftrans.transforms.jvp import jvp_jaxpr
 from ftrans.transforms.partial_eval import partial_eval_jaxpr
@@ -40,28 +45,217 @@ def stop_gradient(x: PyTree) -> PyTree:
     return tree_map(lambda leaf: stop_gradient_p.bind(as_operand(leaf)), x)
 
 
-# --- custom_jvp ----------------------------------------------------------------------
-# ``jvp`` is the user's rule wrapped to take and return flat lists; it is called
-# (and so traced into the current trace) only when the equation is
-# differentiated, so a rule may call the function it differentiates.
+# --- custom rules as jaxprs ------------------------------------------------------------
+# A custom_jvp_call / custom_vjp_call equation carries its user's rule as a rule
+# object (``JvpRule`` / ``VjpRule``): the rule as a Python function of flat lists,
+# ``static`` (everything that function depends on: the user's rule, the nondiff
+# arguments, trees and types) and, once traced, the rule's jaxprs. The passes
+# only read the jaxprs; user code runs when a rule is traced, never in a pass.
+#
+# When the equation is staged (its ``simplify`` hook, which runs first in every
+# ``Trace.process``), the rule is specialized to the trace it enters:
+# - *forced*: where the equation's inputs carry a derivative and have values
+#   (``grad`` on concrete arrays), the rule is traced there and then, on those
+#   values, so that Python control flow on them works (issue 8). Its jaxprs sit
+#   in the params, their constants become operands of the equation, and their
+#   structure is part of the derivation cache's key: a rule that took another
+#   branch is another key.
+# - *copy-only*: where the equation is not differentiated (no input carries a
+#   derivative), or in the trace of a custom function's body or rule
+#   (``custom_body``), the rule stays untraced. Such an equation is only copied
+#   by the passes; the same rule is specialized anew wherever it is staged
+#   again (higher-order derivatives evaluate a derived jaxpr in the enclosing
+#   trace). This also lets a rule call the function it differentiates: the
+#   call inside the rule does not trace the rule again. Its key is ``static``.
+# - *lazy*: in an abstract trace (make_jaxpr, a scan body) the rule is traced
+#   abstractly on first use, once per set of nonzero tangents, and kept in the
+#   object. That tracing reads the user's globals at that moment, so programs
+#   holding a lazy rule are not cached.
 
-custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+
+class _CustomRule:
+    kind = ""
+    __slots__ = ("fns", "in_avals", "out_avals", "static", "name", "copy_only", "forced",
+                 "num_consts")
+
+    def __init__(self, fns: tuple, in_avals, out_avals, static, name: str,
+                 copy_only: bool = True):
+        self.fns = fns
+        self.in_avals = tuple(in_avals)
+        self.out_avals = tuple(out_avals)
+        self.static = static  # None when the rule depends on an unhashable value
+        self.name = name
+        self.copy_only = copy_only
+        self.forced = False
+        self.num_consts = 0  # of a forced rule: its jaxprs' constants, as operands
+
+    def _unforced(self, copy_only: bool):
+        return type(self)(self.fns, self.in_avals, self.out_avals, self.static, self.name,
+                          copy_only)
+
+    def specialize(self, args):
+        """``(rule, constants)`` for an equation on ``args`` staged now, or None
+        to keep this rule (see the comment above)."""
+        trace = innermost_trace(args) or current_trace()
+        vals = None if trace is None or in_custom_body(trace) else concrete_values(args)
+        if vals is not None:
+            differentiated = tuple(type(a) is Tracer and a._trace is trace and a.diff is not None
+                                   for a in args)
+            if any(differentiated):
+                if self.forced and self._covers(differentiated):
+                    return None
+                return self._force(vals, differentiated)
+        copy_only = trace is None or in_custom_body(trace) or vals is not None
+        if self.forced or self.copy_only == copy_only:
+            return None
+        return self._unforced(copy_only), []
+
+    def cache_key(self, key_of):
+        """The key of this param for the derivation cache, or None if uncacheable;
+        ``key_of`` keys a sub-jaxpr."""
+        if self.static is None or not (self.forced or self.copy_only):
+            return None
+        return (self.kind, self.static, self._forced_key(key_of) if self.forced else None)
+
+    def _trace(self, fn, in_avals, in_vals):
+        closed, out_vals = trace_to_jaxpr(custom_body(fn), list(in_avals), in_vals,
+                                          transform=self.kind)
+        return closed, out_vals
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.name})"
 
 
-@custom_jvp_call_p.def_impl
-def _custom_jvp_call_impl(*args, call_jaxpr, jvp, num_consts):
-    return eval_closed(call_jaxpr, *args)
+class JvpRule(_CustomRule):
+    """A custom_jvp rule: ``jvp_jaxpr(nonzeros)`` is its jaxpr of ``(constants,
+    primals, tangents) -> (outs, tangents)`` for inputs with a nonzero tangent."""
+
+    kind = "custom_jvp"
+    __slots__ = ("mask", "_jaxprs")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mask = None  # the tangents a forced rule was traced for
+        self._jaxprs: dict = {}
+
+    def _trace_jvp(self, mask, vals):
+        (fn,) = self.fns
+        n = len(self.in_avals)
+        t_avals = [a for a, m in zip(self.in_avals, mask) if m]
+        out_nz: list = []
+
+        def rule(*xs):
+            rest = iter(xs[n:])
+            tangents = [next(rest) if m else Zero(a) for a, m in zip(self.in_avals, mask)]
+            outs, out_t = fn(list(xs[:n]), tangents)
+            out_nz[:] = [type(t) is not Zero for t in out_t]
+            return [*outs, *[t for t in out_t if type(t) is not Zero]]
+
+        in_vals = None if vals is None else [*vals, *[None] * len(t_avals)]
+        closed, _ = self._trace(rule, [*self.in_avals, *t_avals], in_vals)
+        return closed, tuple(out_nz)
+
+    def _force(self, vals, mask):
+        closed, out_nz = self._trace_jvp(mask, vals)
+        jaxpr, consts = hoist_consts(closed)
+        new = self._unforced(False)
+        new.forced, new.mask, new.num_consts = True, mask, len(consts)
+        new._jaxprs[mask] = (jaxpr, out_nz)
+        return new, consts
+
+    def _covers(self, nonzeros) -> bool:
+        return all(m or not nz for m, nz in zip(self.mask, nonzeros))
+
+    def _forced_key(self, key_of):
+        jaxpr, out_nz = self._jaxprs[self.mask]
+        return self.mask, out_nz, key_of(jaxpr)
+
+    def jvp_jaxpr(self, nonzeros):
+        """``(jaxpr, tangents it takes, out_nz)``: the tangents are a superset of
+        ``nonzeros``; ``out_nz`` marks the outputs whose tangent it returns."""
+        nonzeros = tuple(nonzeros)
+        if self.forced and self._covers(nonzeros):
+            jaxpr, out_nz = self._jaxprs[self.mask]
+            return jaxpr, self.mask, out_nz
+        found = self._jaxprs.get(nonzeros)
+        if found is None:  # traced abstractly, on first use
+            closed, out_nz = self._trace_jvp(nonzeros, None)
+            if self.forced:  # it takes the forced jaxpr's constants too, unused
+                const_avals = self._jaxprs[self.mask][0].in_avals[:self.num_consts]
+                closed = add_unused_inputs(closed, const_avals, at_end=False)
+            found = self._jaxprs[nonzeros] = (closed, out_nz)
+        return found[0], nonzeros, found[1]
 
 
-@custom_jvp_call_p.def_abstract_eval
-def _custom_jvp_call_abstract_eval(*avals, call_jaxpr, jvp, num_consts):
-    return call_jaxpr.out_avals
+class VjpRule(_CustomRule):
+    """A custom_vjp rule: ``fwd_jaxpr()`` of ``(constants, primals) -> (outs,
+    residuals)`` and ``bwd_jaxpr()`` of ``(constants, residuals, cotangents) ->
+    cotangents`` of the inputs that get one (bwd returned None for the others)."""
 
+    kind = "custom_vjp"
+    __slots__ = ("n_fwd_consts", "_fwd", "_bwd")
 
-@custom_jvp_call_p.def_jvp
-def _custom_jvp_call_jvp(primals, tangents, call_jaxpr, jvp, num_consts):
-    _check_no_closure_tangents("custom_jvp", tangents[:num_consts])
-    return jvp(primals[num_consts:], [instantiate(t) for t in tangents[num_consts:]])
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.n_fwd_consts = 0
+        self._fwd = None  # (jaxpr, residual tree)
+        self._bwd = None  # (jaxpr, which inputs get a cotangent)
+
+    def _trace_fwd(self, vals):
+        store = {}
+
+        def fwd(*primals):
+            outs, res, store["tree"] = self.fns[0](list(primals))
+            return [*outs, *res]
+
+        closed, out_vals = self._trace(fwd, self.in_avals, vals)
+        res_vals = None if out_vals is None else out_vals[len(self.out_avals):]
+        return closed, store["tree"], res_vals
+
+    def _trace_bwd(self, res_tree, res_avals, res_vals):
+        n_res, ct_nz = len(res_avals), []
+
+        def bwd(*xs):
+            cts = self.fns[1](res_tree, list(xs[:n_res]), list(xs[n_res:]))
+            ct_nz[:] = [type(c) is not Zero for c in cts]
+            return [c for c in cts if type(c) is not Zero]
+
+        in_vals = None if res_vals is None else [*res_vals, *[None] * len(self.out_avals)]
+        closed, _ = self._trace(bwd, [*res_avals, *self.out_avals], in_vals)
+        return closed, tuple(ct_nz)
+
+    def _force(self, vals, mask):
+        fwd, res_tree, res_vals = self._trace_fwd(vals)
+        res_avals = fwd.out_avals[len(self.out_avals):]
+        bwd, ct_nz = self._trace_bwd(res_tree, res_avals, res_vals)
+        (fwd, fwd_consts), (bwd, bwd_consts) = hoist_consts(fwd), hoist_consts(bwd)
+        new = self._unforced(False)
+        new.forced, new._fwd, new._bwd = True, (fwd, res_tree), (bwd, ct_nz)
+        new.n_fwd_consts, new.num_consts = len(fwd_consts), len(fwd_consts) + len(bwd_consts)
+        return new, [*fwd_consts, *bwd_consts]
+
+    def _covers(self, nonzeros) -> bool:
+        return True
+
+    def _forced_key(self, key_of):
+        (fwd, res_tree), (bwd, ct_nz) = self._fwd, self._bwd
+        return key_of(fwd), key_of(bwd), ct_nz, self.n_fwd_consts, res_tree
+
+    def fwd_jaxpr(self):
+        """``(jaxpr, number of constants it takes first)``."""
+        if self._fwd is None:
+            closed, res_tree, _ = self._trace_fwd(None)
+            self._fwd = (closed, res_tree)
+        return self._fwd[0], self.n_fwd_consts
+
+    def bwd_jaxpr(self):
+        """``(jaxpr, ct_nz)``; the jaxpr takes ``num_consts - n_fwd_consts``
+        constants first."""
+        if self._bwd is None:
+            fwd, _ = self.fwd_jaxpr()
+            res_avals = fwd.out_avals[len(self.out_avals):]
+            self._bwd = self._trace_bwd(self._fwd[1], res_avals, None)
+        return self._bwd
 
 
 def _check_no_closure_tangents(kind, tangents):
@@ -72,36 +266,120 @@ def _check_no_closure_tangents(kind, tangents):
             "argument of the decorated function instead.")
 
 
+# --- custom_jvp ----------------------------------------------------------------------
+# Operands: the function's constants (``num_consts``), the rule's constants
+# (``jvp_rule.num_consts``, when forced), the arguments.
+
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+
+
+@custom_jvp_call_p.def_impl
+def _custom_jvp_call_impl(*args, call_jaxpr, jvp_rule, num_consts):
+    return eval_closed(call_jaxpr, *args[:num_consts], *args[num_consts + jvp_rule.num_consts:])
+
+
+@custom_jvp_call_p.def_abstract_eval
+def _custom_jvp_call_abstract_eval(*avals, call_jaxpr, jvp_rule, num_consts):
+    return call_jaxpr.out_avals
+
+
+def _custom_jvp_call_simplify(*args, call_jaxpr, jvp_rule, num_consts):
+    n_fixed = num_consts + jvp_rule.num_consts
+    specialized = jvp_rule.specialize(args[n_fixed:])
+    if specialized is None:
+        return None
+    rule, consts = specialized
+    return custom_jvp_call_p.bind(*args[:num_consts], *consts, *args[n_fixed:],
+                                  call_jaxpr=call_jaxpr, jvp_rule=rule, num_consts=num_consts)
+
+
+custom_jvp_call_p.simplify = _custom_jvp_call_simplify
+
+
+@custom_jvp_call_p.def_jvp
+def _custom_jvp_call_jvp(primals, tangents, call_jaxpr, jvp_rule, num_consts):
+    n_fixed = num_consts + jvp_rule.num_consts
+    _check_no_closure_tangents("custom_jvp", tangents[:n_fixed])
+    arg_tangents = tangents[n_fixed:]
+    jaxpr, mask, out_nz = jvp_rule.jvp_jaxpr([type(t) is not Zero for t in arg_tangents])
+    outs = eval_closed(jaxpr, *primals[num_consts:],
+                       *[instantiate(t) for t, m in zip(arg_tangents, mask) if m])
+    n = len(call_jaxpr.out_avals)
+    out_t = iter(outs[n:])
+    return outs[:n], [next(out_t) if nz else Zero(a)
+                      for nz, a in zip(out_nz, call_jaxpr.out_avals)]
+
+
+@custom_jvp_call_p.def_transpose
+def _custom_jvp_call_transpose(cts, *args, call_jaxpr, jvp_rule, num_consts):
+    """Applied to tangents (a rule may call a custom function on them), the call
+    is transposed through the function itself: a JVP rule defines derivatives,
+    not adjoints (as in JAX)."""
+    n_fixed = num_consts + jvp_rule.num_consts
+    ins = [*args[:num_consts], *args[n_fixed:]]
+    linear = [is_undefined(x) for x in ins]
+    transposed = transpose_jaxpr(call_jaxpr, linear)
+    outs = iter(eval_closed(transposed, *[x for x in ins if not is_undefined(x)],
+                            *[instantiate(c) for c in cts]))
+    ins_cts = [next(outs) if lin else None for lin in linear]
+    rule_cts = [Zero(x.aval) if is_undefined(x) else None for x in args[num_consts:n_fixed]]
+    return [*ins_cts[:num_consts], *rule_cts, *ins_cts[num_consts:]]
+
+
 # --- custom_vjp: forward pass, and a linear primitive whose transpose is bwd -----
+# Operands: the function's constants, fwd's and bwd's constants (when forced),
+# the arguments. ``custom_lin`` takes bwd's constants and the residuals
+# (``num_res`` in all), then the nonzero tangents (``in_nz``).
 
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 
 
 @custom_vjp_call_p.def_impl
-def _custom_vjp_call_impl(*args, call_jaxpr, fwd, bwd, num_consts):
-    return eval_closed(call_jaxpr, *args)
+def _custom_vjp_call_impl(*args, call_jaxpr, vjp_rule, num_consts):
+    return eval_closed(call_jaxpr, *args[:num_consts], *args[num_consts + vjp_rule.num_consts:])
 
 
 @custom_vjp_call_p.def_abstract_eval
-def _custom_vjp_call_abstract_eval(*avals, call_jaxpr, fwd, bwd, num_consts):
+def _custom_vjp_call_abstract_eval(*avals, call_jaxpr, vjp_rule, num_consts):
     return call_jaxpr.out_avals
 
 
+def _custom_vjp_call_simplify(*args, call_jaxpr, vjp_rule, num_consts):
+    n_fixed = num_consts + vjp_rule.num_consts
+    specialized = vjp_rule.specialize(args[n_fixed:])
+    if specialized is None:
+        return None
+    rule, consts = specialized
+    return custom_vjp_call_p.bind(*args[:num_consts], *consts, *args[n_fixed:],
+                                  call_jaxpr=call_jaxpr, vjp_rule=rule, num_consts=num_consts)
+
+
+custom_vjp_call_p.simplify = _custom_vjp_call_simplify
+
+
 @custom_vjp_call_p.def_jvp
-def _custom_vjp_call_jvp(primals, tangents, call_jaxpr, fwd, bwd, num_consts):
-    _check_no_closure_tangents("custom_vjp", tangents[:num_consts])
-    outs, res = fwd(primals[num_consts:])
-    lin = custom_lin_p.bind(*res, *[instantiate(t) for t in tangents[num_consts:]],
-                            bwd=bwd, num_res=len(res),
+def _custom_vjp_call_jvp(primals, tangents, call_jaxpr, vjp_rule, num_consts):
+    n_fixed = num_consts + vjp_rule.num_consts
+    _check_no_closure_tangents("custom_vjp", tangents[:n_fixed])
+    fwd, n_fwd_consts = vjp_rule.fwd_jaxpr()
+    fwd_consts = primals[num_consts:num_consts + n_fwd_consts]
+    bwd_consts = primals[num_consts + n_fwd_consts:n_fixed]
+    outs = eval_closed(fwd, *fwd_consts, *primals[n_fixed:])
+    n = len(call_jaxpr.out_avals)
+    res = [*bwd_consts, *outs[n:]]
+    arg_tangents = tangents[n_fixed:]
+    lin = custom_lin_p.bind(*res, *[t for t in arg_tangents if type(t) is not Zero],
+                            vjp_rule=vjp_rule, num_res=len(res),
+                            in_nz=tuple(type(t) is not Zero for t in arg_tangents),
                             out_avals=tuple(call_jaxpr.out_avals))
-    return outs, lin
+    return outs[:n], lin
 
 
 custom_lin_p = Primitive("custom_lin", multiple_results=True)
 
 
 @custom_lin_p.def_abstract_eval
-def _custom_lin_abstract_eval(*avals, bwd, num_res, out_avals):
+def _custom_lin_abstract_eval(*avals, vjp_rule, num_res, in_nz, out_avals):
     return list(out_avals)
 
 
@@ -114,9 +392,18 @@ def _custom_lin_impl(*args, **params):
 
 
 @custom_lin_p.def_transpose
-def _custom_lin_transpose(cts, *args, bwd, num_res, out_avals):
-    res = args[:num_res]
-    return [None] * num_res + bwd(res, [instantiate(c) for c in cts])
+def _custom_lin_transpose(cts, *args, vjp_rule, num_res, in_nz, out_avals):
+    check_linear_in(f"the custom_vjp function {vjp_rule.name}", *args[:num_res])
+    bwd, ct_nz = vjp_rule.bwd_jaxpr()
+    in_cts = iter(eval_closed(bwd, *args[:num_res], *[instantiate(c) for c in cts]))
+    arg_cts = [next(in_cts) if nz else None for nz in ct_nz]
+    linear = iter(args[num_res:])
+    out = [None] * num_res
+    for ct, nz in zip(arg_cts, in_nz):
+        if nz:
+            x = next(linear)
+            out.append(Zero(x.aval) if ct is None else ct)
+    return out
 
 
 # --- remat (checkpoint) --------------------------------------------------------------
