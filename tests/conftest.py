@@ -38,3 +38,19 @@ def _check_every_jaxpr():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _restore_primitive_registry():
+    """Primitives a test makes leave ``Primitive.registry`` with the test, so
+    that their names can be used again (names are unique) and the coverage
+    gate sees only the library's. Library primitives first registered during
+    the test (a module imported late) stay."""
+    from ftrans.core import Primitive
+    registry = Primitive.registry
+    before = dict(registry)
+    yield
+    added = {n: p for n, p in registry.items() if n not in before and p.in_library}
+    registry.clear()
+    registry.update(before)
+    registry.update(added)

@@ -41,8 +41,6 @@ UPWARD_IMPORTS_TO_FIX = {
     ("ftrans.prims._families", "ftrans.prims.elementwise"): "family rules bind primitives",
     ("ftrans.prims._families", "ftrans.prims.shape"): "family rules bind primitives",
     ("ftrans.prims._families", "ftrans.prims.reductions"): "family rules bind primitives",
-    ("ftrans.prims.elementwise", "ftrans.prims.shape"): "rules bind shape primitives",
-    ("ftrans.prims.elementwise", "ftrans.prims.reductions"): "rules bind reductions",
     ("ftrans.prims.shape", "ftrans.prims.reductions"): "rules bind reductions",
     # cycles in numpy/ (order: _ufuncs < _reductions < _shape < _indexing)
     ("ftrans.numpy._ufuncs", "ftrans.numpy._shape"): "asarray of a list of tracers stacks",
@@ -117,7 +115,7 @@ def _where(edge) -> str:
 def _layers() -> list:
     """``[(layer name, [module or package entries])]`` from the doc's table,
     bottom layer first."""
-    section = DOC.read_text().split("### Layers", 1)[1]
+    section = DOC.read_text().partition("### Layers")[2]
     rows = []
     for line in section.splitlines():
         if line.startswith("|"):
@@ -151,7 +149,7 @@ def _layer(module: str):
 
 
 def test_the_doc_has_a_layer_table():
-    assert len(LAYERS) >= 4, LAYERS
+    assert len(LAYERS) >= 4, f"no table under '### Layers' in {DOC.relative_to(ROOT)}"
     assert all(entries for _, entries in LAYERS), LAYERS
 
 
@@ -162,6 +160,9 @@ def test_every_module_is_in_exactly_one_layer():
     entries = [entry for _, layer in LAYERS for entry, _ in layer]
     repeated = [e for e, n in collections.Counter(entries).items() if n > 1]
     assert not repeated, f"entries in more than one layer: {repeated}"
+
+
+def test_the_layer_table_names_only_existing_modules():
     gone = [e for e, is_package in (x for _, layer in LAYERS for x in layer)
             if not any(m == e or (is_package and m.startswith(e + ".")) for m in MODULES)]
     assert not gone, f"the layer table names modules that do not exist: {gone}"

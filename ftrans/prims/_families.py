@@ -24,7 +24,7 @@ Reductions (``prims/reductions.py``):
 
 Structural (``prims/shape.py``):
 
-- ``scatter(name, impl)``: the shape rule of ``x`` updated at ``indices``.
+- ``scatter_op(name, impl)``: the shape rule of ``x`` updated at ``indices``.
 - ``scatter_extremum(name, impl)``: ``scatter_min``/``scatter_max``.
 
 Rules that several families share: ``def_linear`` (a primitive linear in
@@ -36,11 +36,13 @@ transpose is written), ``def_linear_in`` (the same for some operands),
 The impls are passed in, never made here: each is a module-level function of
 the primitive's module (or a numpy function), so generated code and profiles
 can name it. A rule that needs other primitives imports their module when it
-runs, as the prims modules import this one.
+runs, as the prims modules import this one. ``exports`` gives each prims
+module its ``__all__``.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 import numpy as np
@@ -75,6 +77,18 @@ def _is_zero(derivative) -> bool:
         return True
     raise TypeError(f"derivative must be a function (x, y) -> dy/dx or 0, got "
                     f"{derivative!r}")
+
+
+def exports(namespace: dict) -> list[str]:
+    """A prims module's ``__all__``: the public functions and classes it
+    defines (its functional forms), in the order of their definitions. Set at
+    the end of the module, so that a new primitive's function is exported by
+    being written; ``ftrans.lax`` re-exports every prims module's ``__all__``."""
+    module = namespace["__name__"]
+    return [name for name, obj in namespace.items()
+            if not name.startswith("_")
+            and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == module]
 
 
 # --- shared rules ---------------------------------------------------------------
@@ -188,7 +202,7 @@ def binary_shape(name: str, x: ShapedArray, y: ShapedArray) -> tuple:
 # --- elementwise families -----------------------------------------------------------
 
 def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None,
-          kinds: str = "fc", float_only: bool | None = None) -> Primitive:
+          kinds: str = "fc") -> Primitive:
     """An elementwise one-operand primitive whose output type is its input type.
 
     Operands must have a dtype kind (numpy's ``dtype.kind``) in ``kinds``:
@@ -197,12 +211,7 @@ def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None
     written with primitives from the operand ``x`` and the output ``y``;
     ``derivative=0`` makes the tangent zero (piecewise-constant functions such
     as ``floor``); without ``derivative`` the caller writes the JVP.
-
-    ``float_only`` is the old spelling of ``kinds`` (``False`` is
-    ``kinds="biufc"``), kept until ``prims/special.py`` passes ``kinds``.
     """
-    if float_only is not None:
-        kinds = "fc" if float_only else "biufc"
     prim = Primitive(name)
     prim.def_impl(impl)
 
@@ -417,7 +426,7 @@ def taken_shape(x: ShapedArray, indices: ShapedArray, axis: int) -> tuple:
     return x.shape[:axis] + indices.shape + x.shape[axis + 1:]
 
 
-def scatter(name: str, impl: Callable) -> Primitive:
+def scatter_op(name: str, impl: Callable) -> Primitive:
     """``x`` combined with ``updates`` at ``indices`` along ``axis``; the
     caller writes the JVP (``def_linear_in(prim, (0, 2))`` for the linear ones)."""
     prim = Primitive(name)
@@ -452,7 +461,7 @@ def scatter_extremum(name: str, impl: Callable) -> Primitive:
     """``scatter_min`` or ``scatter_max``. The tangent of each entry comes from
     whichever of x or the updates produced it; on ties x is preferred, then
     the last tied update."""
-    prim = scatter(name, impl)
+    prim = scatter_op(name, impl)
 
     @prim.def_jvp
     def _scatter_extremum_jvp(primals, tangents, axis):

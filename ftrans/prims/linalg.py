@@ -23,6 +23,7 @@ from typing_extensions import TypeAlias
 
 from ftrans.ad_util import Zero, add_tangents, check_linear_in, is_undefined
 from ftrans.core import Primitive, ShapedArray, get_aval
+from ftrans.prims._families import exports
 from ftrans.prims.elementwise import add, convert_element_type, mul, neg, sub
 from ftrans.prims.reductions import reduce_sum
 from ftrans.prims.shape import transpose
@@ -31,8 +32,6 @@ from ftrans.typing import Array, ArrayLike, DTypeLike
 DotDimensionNumbers: TypeAlias = tuple[tuple[Sequence[int], Sequence[int]],
                                        tuple[Sequence[int], Sequence[int]]]
 
-__all__ = ["dot_general", "dot", "cholesky", "triangular_solve", "solve", "det",
-           "slogdet"]
 
 
 # --- dot_general -----------------------------------------------------------------
@@ -263,7 +262,9 @@ def cholesky(x: ArrayLike, *, symmetrize_input: bool = True) -> Array:
     return cholesky_p.bind(x)
 
 
-cholesky_p.def_impl(lambda x: np.linalg.cholesky((x + np.swapaxes(x, -1, -2)) / 2))
+@cholesky_p.def_impl
+def _cholesky_impl(x):
+    return np.linalg.cholesky((x + np.swapaxes(x, -1, -2)) / 2)
 
 
 @cholesky_p.def_abstract_eval
@@ -430,7 +431,9 @@ def det(a: ArrayLike) -> Array:
     return det_p.bind(a)
 
 
-det_p.def_impl(lambda a: np.asarray(np.linalg.det(a)))
+@det_p.def_impl
+def _det_impl(a):
+    return np.asarray(np.linalg.det(a))
 
 
 @det_p.def_abstract_eval
@@ -462,7 +465,9 @@ def slogdet(a: ArrayLike) -> tuple[Array, Array]:
     return sign, logabsdet
 
 
-slogdet_p.def_impl(lambda a: [np.asarray(r) for r in np.linalg.slogdet(a)])
+@slogdet_p.def_impl
+def _slogdet_impl(a):
+    return [np.asarray(r) for r in np.linalg.slogdet(a)]
 
 
 @slogdet_p.def_abstract_eval
@@ -478,3 +483,6 @@ def _slogdet_jvp(primals, tangents):
     sign, logabsdet = slogdet_p.bind(a)
     # d log|det A| = tr(A⁻¹ dA); the sign is locally constant
     return [sign, logabsdet], [Zero(get_aval(sign)), _trace(solve(a, a_dot))]
+
+
+__all__ = exports(globals())  # the public functions above: ftrans.lax exports them

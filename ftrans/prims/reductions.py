@@ -17,29 +17,13 @@ from typing import Sequence
 import numpy as np
 
 from ftrans.ad_util import Zero
-from ftrans.core import Primitive, ShapedArray, get_aval
-from ftrans.prims._families import def_linear, def_zero_jvp
-from ftrans.prims.elementwise import (add, convert_element_type, div, eq, max_p,
-                                      min_p, mul, mul_p)
-from ftrans.prims.shape import broadcast_in_dim, pad, reshape, rev, slice, transpose
+from ftrans.core import get_aval
+from ftrans.prims._families import (arg_reduction, cumulative, def_linear, exports,
+                                    keep_dims, reduce_extremum, reduction)
+from ftrans.prims.elementwise import add, max_p, min_p, mul, mul_p
+from ftrans.prims.shape import broadcast_in_dim, pad, reshape, slice, transpose
 from ftrans.typing import Array, ArrayLike, DTypeLike
 
-__all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax",
-           "argmin", "cumsum", "cumprod", "cummax", "cummin"]
-
-
-def _reduced_aval(name, x: ShapedArray, axes, dtype=None) -> ShapedArray:
-    if any(not 0 <= a < x.ndim for a in axes) or list(axes) != sorted(set(axes)):
-        raise TypeError(f"{name}: axes {axes} are invalid for {x.str_short()}; give "
-                        f"distinct axes in [0, {x.ndim}), sorted")
-    return ShapedArray([s for i, s in enumerate(x.shape) if i not in axes],
-                       dtype or x.dtype)
-
-
-def _no_bool(name, x: ShapedArray) -> None:
-    if x.dtype == np.bool_:
-        raise TypeError(f"{name}: operand {x.str_short()} is boolean; convert it to "
-                        "an integer or float dtype first")
 
 
 def _axes(x, axes, name) -> tuple:
@@ -61,14 +45,14 @@ def _axis(x, axis, name) -> int:
     return _axes(x, (axis,), name)[0]
 
 
-def _keep_dims(x_shape, axes):
-    """Where the kept axes of a reduction go when broadcasting back."""
-    return tuple(i for i in range(len(x_shape)) if i not in axes)
-
-
 # --- reduce_sum ------------------------------------------------------------------
 
-reduce_sum_p = Primitive("reduce_sum")
+def _reduce_sum_impl(x, axes):
+    return np.sum(x, axis=axes, dtype=x.dtype)
+
+
+reduce_sum_p = reduction("reduce_sum", _reduce_sum_impl)
+def_linear(reduce_sum_p)
 
 
 def reduce_sum(x: ArrayLike, axes: Sequence[int]) -> Array:
@@ -80,58 +64,38 @@ def reduce_sum(x: ArrayLike, axes: Sequence[int]) -> Array:
     return reduce_sum_p.bind(x, axes=_axes(x, axes, "reduce_sum"))
 
 
-reduce_sum_p.def_impl(lambda x, axes: np.sum(x, axis=axes, dtype=x.dtype))
-
-
-@reduce_sum_p.def_abstract_eval
-def _reduce_sum_abstract_eval(x, axes):
-    _no_bool("reduce_sum", x)
-    return _reduced_aval("reduce_sum", x, axes)
-
-
-def_linear(reduce_sum_p)
-
-
 @reduce_sum_p.def_transpose
 def _reduce_sum_transpose(ct, x, axes):
-    return [broadcast_in_dim(ct, x.aval.shape, _keep_dims(x.aval.shape, axes))]
+    return [broadcast_in_dim(ct, x.aval.shape, keep_dims(x.aval.shape, axes))]
 
 
 # --- reduce_max, reduce_min ------------------------------------------------------------
 
-def _extremum_impl(fn, lowest: bool):
+def _extremum(fn, x, axes, lowest: bool):
     """``fn`` over ``axes``; an empty reduction gives the identity (-inf / +inf)."""
-    def impl(x, axes):
-        x = np.asarray(x)
-        if x.size or not any(x.shape[a] == 0 for a in axes):
-            return fn(x, axis=axes)
-        if x.dtype.kind == "f":
-            ident = -np.inf if lowest else np.inf
-        elif x.dtype == np.bool_:
-            ident = not lowest
-        else:
-            info = np.iinfo(x.dtype)
-            ident = info.min if lowest else info.max
-        return fn(x, axis=axes, initial=ident)
-    return impl
+    x = np.asarray(x)
+    if x.size or not any(x.shape[a] == 0 for a in axes):
+        return fn(x, axis=axes)
+    if x.dtype.kind == "f":
+        ident = -np.inf if lowest else np.inf
+    elif x.dtype == np.bool_:
+        ident = not lowest
+    else:
+        info = np.iinfo(x.dtype)
+        ident = info.min if lowest else info.max
+    return fn(x, axis=axes, initial=ident)
 
 
-def _extremum_jvp(prim):
-    """Ties share the tangent evenly, as JAX: t = sum(x_dot * mask) / count."""
-
-    def jvp(primals, tangents, axes):
-        (x,), (x_dot,) = primals, tangents
-        out = prim.bind(x, axes=axes)
-        keep = _keep_dims(x.shape, axes)
-        mask = convert_element_type(eq(x, broadcast_in_dim(out, x.shape, keep)),
-                                    new_dtype=x.dtype)
-        # at least 1, so an empty reduction has tangent 0 rather than 0 / 0
-        count = max_p.bind(reduce_sum(mask, axes), np.ones((), x.dtype))
-        return out, div(reduce_sum(mul(x_dot, mask), axes), count)
-    prim.def_jvp(jvp)
+def _reduce_max_impl(x, axes):
+    return _extremum(np.max, x, axes, lowest=True)
 
 
-reduce_max_p = Primitive("reduce_max")
+def _reduce_min_impl(x, axes):
+    return _extremum(np.min, x, axes, lowest=False)
+
+
+reduce_max_p = reduce_extremum("reduce_max", _reduce_max_impl)
+reduce_min_p = reduce_extremum("reduce_min", _reduce_min_impl)
 
 
 def reduce_max(x: ArrayLike, axes: Sequence[int]) -> Array:
@@ -143,13 +107,6 @@ def reduce_max(x: ArrayLike, axes: Sequence[int]) -> Array:
     return reduce_max_p.bind(x, axes=_axes(x, axes, "reduce_max"))
 
 
-reduce_max_p.def_impl(_extremum_impl(np.max, lowest=True))
-reduce_max_p.def_abstract_eval(lambda x, axes: _reduced_aval("reduce_max", x, axes))
-_extremum_jvp(reduce_max_p)
-
-reduce_min_p = Primitive("reduce_min")
-
-
 def reduce_min(x: ArrayLike, axes: Sequence[int]) -> Array:
     """The minimum over ``axes`` (``+inf`` over no entries).
 
@@ -159,14 +116,13 @@ def reduce_min(x: ArrayLike, axes: Sequence[int]) -> Array:
     return reduce_min_p.bind(x, axes=_axes(x, axes, "reduce_min"))
 
 
-reduce_min_p.def_impl(_extremum_impl(np.min, lowest=False))
-reduce_min_p.def_abstract_eval(lambda x, axes: _reduced_aval("reduce_min", x, axes))
-_extremum_jvp(reduce_min_p)
-
-
 # --- reduce_prod --------------------------------------------------------------------
 
-reduce_prod_p = Primitive("reduce_prod")
+def _reduce_prod_impl(x, axes):
+    return np.prod(x, axis=axes, dtype=x.dtype)
+
+
+reduce_prod_p = reduction("reduce_prod", _reduce_prod_impl)
 
 
 def reduce_prod(x: ArrayLike, axes: Sequence[int]) -> Array:
@@ -178,15 +134,6 @@ def reduce_prod(x: ArrayLike, axes: Sequence[int]) -> Array:
     return reduce_prod_p.bind(x, axes=_axes(x, axes, "reduce_prod"))
 
 
-reduce_prod_p.def_impl(lambda x, axes: np.prod(x, axis=axes, dtype=x.dtype))
-
-
-@reduce_prod_p.def_abstract_eval
-def _reduce_prod_abstract_eval(x, axes):
-    _no_bool("reduce_prod", x)
-    return _reduced_aval("reduce_prod", x, axes)
-
-
 @reduce_prod_p.def_jvp
 def _reduce_prod_jvp(primals, tangents, axes):
     # The product as a tree of pairwise products (halves multiplied until one
@@ -194,7 +141,7 @@ def _reduce_prod_jvp(primals, tangents, axes):
     # zeros in x, O(size) work, and made of primitives, so differentiable again.
     (x,), (x_dot,) = primals, tangents
     out = reduce_prod(x, axes)
-    kept = _keep_dims(x.shape, axes)
+    kept = keep_dims(x.shape, axes)
     kept_shape = tuple(x.shape[i] for i in kept)
     m = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     if m == 0:
@@ -219,28 +166,16 @@ def _reduce_prod_jvp(primals, tangents, axes):
 
 # --- argmax, argmin ---------------------------------------------------------------------
 
-def _arg_prim(name, fn):
-    prim = Primitive(name)
-    prim.def_impl(lambda x, axis, index_dtype: fn(x, axis=axis).astype(index_dtype))
-
-    @prim.def_abstract_eval
-    def _abstract_eval(x, axis, index_dtype):
-        if not 0 <= axis < x.ndim:
-            raise ValueError(f"{name}: axis {axis} is out of bounds for {x.str_short()}")
-        if x.shape[axis] == 0:
-            raise ValueError(f"{name}: axis {axis} of {x.str_short()} is empty; "
-                             "there is no entry to point to")
-        if np.dtype(index_dtype).kind not in "iu":
-            raise TypeError(f"{name}: index_dtype must be an integer dtype, got "
-                            f"{np.dtype(index_dtype)}")
-        return ShapedArray(x.shape[:axis] + x.shape[axis + 1:], index_dtype)
-
-    def_zero_jvp(prim)
-    return prim
+def _argmax_impl(x, axis, index_dtype):
+    return np.argmax(x, axis=axis).astype(index_dtype)
 
 
-argmax_p = _arg_prim("argmax", np.argmax)
-argmin_p = _arg_prim("argmin", np.argmin)
+def _argmin_impl(x, axis, index_dtype):
+    return np.argmin(x, axis=axis).astype(index_dtype)
+
+
+argmax_p = arg_reduction("argmax", _argmax_impl)
+argmin_p = arg_reduction("argmin", _argmin_impl)
 
 
 def argmax(x: ArrayLike, axis: int, index_dtype: DTypeLike = np.int64) -> Array:
@@ -263,9 +198,52 @@ def argmin(x: ArrayLike, axis: int, index_dtype: DTypeLike = np.int64) -> Array:
                          index_dtype=np.dtype(index_dtype))
 
 
-# --- cumsum ----------------------------------------------------------------------------
+# --- cumulative sums, products, maxima and minima -------------------------------------
 
-cumsum_p = Primitive("cumsum")
+def _accumulate(accumulate, x, axis, reverse):
+    """``accumulate`` (``np.cumsum``, ``np.multiply.accumulate``, ...) along
+    ``axis`` in ``x``'s dtype, from the end if ``reverse``."""
+    x = np.asarray(x)
+    if not reverse:
+        return accumulate(x, axis=axis, dtype=x.dtype)
+    return np.flip(accumulate(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+
+
+def _cumsum_impl(x, axis, reverse):
+    return _accumulate(np.cumsum, x, axis, reverse)
+
+
+def _cumprod_impl(x, axis, reverse):
+    return _accumulate(np.multiply.accumulate, x, axis, reverse)
+
+
+def _cummax_impl(x, axis, reverse):
+    return _accumulate(np.maximum.accumulate, x, axis, reverse)
+
+
+def _cummin_impl(x, axis, reverse):
+    return _accumulate(np.minimum.accumulate, x, axis, reverse)
+
+
+def _one(dtype):
+    return 1
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+
+
+cumsum_p = cumulative("cumsum", _cumsum_impl)
+def_linear(cumsum_p)
+cumprod_p = cumulative("cumprod", _cumprod_impl, combine=mul_p, identity=_one)
+cummax_p = cumulative("cummax", _cummax_impl, combine=max_p, identity=_lowest,
+                      allow_bool=True)
+cummin_p = cumulative("cummin", _cummin_impl, combine=min_p, identity=_highest,
+                      allow_bool=True)
 
 
 def cumsum(x: ArrayLike, axis: int, reverse: bool = False) -> Array:
@@ -277,85 +255,10 @@ def cumsum(x: ArrayLike, axis: int, reverse: bool = False) -> Array:
     return cumsum_p.bind(x, axis=_axis(x, axis, "cumsum"), reverse=bool(reverse))
 
 
-@cumsum_p.def_impl
-def _cumsum_impl(x, axis, reverse):
-    x = np.asarray(x)
-    if not reverse:
-        return np.cumsum(x, axis=axis, dtype=x.dtype)
-    return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
-
-
-@cumsum_p.def_abstract_eval
-def _cumsum_abstract_eval(x, axis, reverse):
-    _no_bool("cumsum", x)
-    if not 0 <= axis < x.ndim:
-        raise ValueError(f"cumsum: axis {axis} is out of bounds for {x.str_short()}")
-    return x
-
-
-def_linear(cumsum_p)
-# out_i = sum_{j <= i} x_j, so ct_x_j = sum_{i >= j} ct_i: the sum the other way
-cumsum_p.def_transpose(lambda ct, x, axis, reverse: [cumsum(ct, axis, not reverse)])
-
-
-# --- cumprod, cummax, cummin --------------------------------------------------------
-
-def _scan_jvp(prim, binary_p, fill):
-    """JVP through a Hillis-Steele prefix scan: at level l each entry combines
-    with the one 2**l before it (``fill`` before the start), by ``binary_p``
-    and its own JVP rule. Each level joins disjoint windows, so the result is
-    exact (zeros in a product included) and differentiable again."""
-
-    def jvp(primals, tangents, axis, reverse):
-        (x,), (x_dot,) = primals, tangents
-        out = prim.bind(x, axis=axis, reverse=reverse)
-        y, t = (rev(x, (axis,)), rev(x_dot, (axis,))) if reverse else (x, x_dot)
-        n, shift = y.shape[axis], 1
-        while shift < n:
-            cfg = [(0, 0, 0)] * y.ndim
-            cfg[axis] = (shift, -shift, 0)  # shift right by `shift` along axis
-            y_before = pad(y, np.asarray(fill(y.dtype), y.dtype), cfg)
-            t_before = pad(t, np.zeros((), y.dtype), cfg)
-            y, t = binary_p.rule("jvp")((y, y_before), (t, t_before))
-            shift *= 2
-        return out, rev(t, (axis,)) if reverse else t
-
-    prim.def_jvp(jvp)
-
-
-def _cumulative(name, accumulate, binary_p, fill, no_bool):
-    prim = Primitive(name)
-
-    @prim.def_impl
-    def _impl(x, axis, reverse):
-        x = np.asarray(x)
-        if not reverse:
-            return accumulate(x, axis=axis, dtype=x.dtype)
-        return np.flip(accumulate(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
-
-    @prim.def_abstract_eval
-    def _abstract_eval(x, axis, reverse):
-        if no_bool:
-            _no_bool(name, x)
-        if not 0 <= axis < x.ndim:
-            raise ValueError(f"{name}: axis {axis} is out of bounds for {x.str_short()}")
-        return x
-
-    _scan_jvp(prim, binary_p, fill)
-    return prim
-
-
-def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _highest(dtype):
-    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
-
-
-cumprod_p = _cumulative("cumprod", np.multiply.accumulate, mul_p, lambda d: 1, True)
-cummax_p = _cumulative("cummax", np.maximum.accumulate, max_p, _lowest, False)
-cummin_p = _cumulative("cummin", np.minimum.accumulate, min_p, _highest, False)
+@cumsum_p.def_transpose
+def _cumsum_transpose(ct, x, axis, reverse):
+    # out_i = sum_{j <= i} x_j, so ct_x_j = sum_{i >= j} ct_i: the sum the other way
+    return [cumsum(ct, axis, not reverse)]
 
 
 def cumprod(x: ArrayLike, axis: int, reverse: bool = False) -> Array:
@@ -385,3 +288,6 @@ def cummin(x: ArrayLike, axis: int, reverse: bool = False) -> Array:
     array([1., 1., 1.])
     """
     return cummin_p.bind(x, axis=_axis(x, axis, "cummin"), reverse=bool(reverse))
+
+
+__all__ = exports(globals())  # the public functions above: ftrans.lax exports them

@@ -23,17 +23,14 @@ from typing import Sequence
 
 import numpy as np
 
-from ftrans.ad_util import Zero, add_tangents, instantiate, is_undefined, zeros
+from ftrans.ad_util import Zero, add_tangents, is_undefined, zeros
 from ftrans.core import Primitive, ShapedArray, get_aval
-from ftrans.prims._families import def_linear, def_zero_jvp
-from ftrans.prims.elementwise import (bitwise_and, bitwise_not, div, eq, mul,
-                                      select_n, sub)
+from ftrans.prims._families import (check_indices, def_linear, def_linear_in,
+                                    def_zero_jvp, exports, scatter_extremum, scatter_op,
+                                    taken_shape)
+from ftrans.prims.elementwise import div, eq, mul, select_n, sub
 from ftrans.typing import Array, ArrayLike, DTypeLike, Shape
 
-__all__ = ["broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
-           "rev", "full", "concatenate", "pad", "slice", "dynamic_slice",
-           "dynamic_update_slice", "gather", "scatter_add", "scatter",
-           "scatter_mul", "scatter_min", "scatter_max", "iota"]
 
 
 # --- helpers --------------------------------------------------------------------
@@ -63,27 +60,6 @@ def _is_int(aval: ShapedArray) -> bool:
 
 def _zero_scalar(dtype):
     return np.zeros((), dtype)
-
-
-def _instantiate(t):
-    """``t`` as an array; a rank-0 zero becomes a literal, not an equation."""
-    if type(t) is Zero and t.aval.shape == ():
-        return _zero_scalar(t.aval.dtype)
-    return instantiate(t)
-
-
-def _def_linear_in(prim: Primitive, positions: tuple) -> None:
-    """JVP of a primitive jointly linear in the operands at ``positions``; the
-    other operands (integer indices) are passed through as they are."""
-
-    @prim.def_jvp
-    def _jvp(primals, tangents, **params):
-        out = prim.bind(*primals, **params)
-        if all(type(tangents[i]) is Zero for i in positions):
-            return out, Zero(get_aval(out))
-        args = [_instantiate(t) if i in positions else p
-                for i, (p, t) in enumerate(zip(primals, tangents))]
-        return out, prim.bind(*args, **params)
 
 
 # --- broadcast_in_dim and full -------------------------------------------------------
@@ -179,7 +155,9 @@ def reshape(x: ArrayLike, new_sizes: Shape) -> Array:
     return reshape_p.bind(x, new_sizes=new_sizes)
 
 
-reshape_p.def_impl(lambda x, new_sizes: np.reshape(x, new_sizes))
+@reshape_p.def_impl
+def _reshape_impl(x, new_sizes):
+    return np.reshape(x, new_sizes)
 
 
 @reshape_p.def_abstract_eval
@@ -197,7 +175,12 @@ def _reshape_abstract_eval(x, new_sizes):
 
 
 def_linear(reshape_p)
-reshape_p.def_transpose(lambda ct, x, new_sizes: [reshape(ct, x.aval.shape)])
+
+
+@reshape_p.def_transpose
+def _reshape_transpose(ct, x, new_sizes):
+    return [reshape(ct, x.aval.shape)]
+
 
 transpose_p = Primitive("transpose")
 
@@ -214,7 +197,9 @@ def transpose(x: ArrayLike, permutation: Sequence[int]) -> Array:
     return transpose_p.bind(x, permutation=permutation)
 
 
-transpose_p.def_impl(lambda x, permutation: np.transpose(x, permutation))
+@transpose_p.def_impl
+def _transpose_impl(x, permutation):
+    return np.transpose(x, permutation)
 
 
 @transpose_p.def_abstract_eval
@@ -227,8 +212,12 @@ def _transpose_abstract_eval(x, permutation):
 
 
 def_linear(transpose_p)
-transpose_p.def_transpose(
-    lambda ct, x, permutation: [transpose(ct, np.argsort(permutation))])
+
+
+@transpose_p.def_transpose
+def _transpose_transpose(ct, x, permutation):
+    return [transpose(ct, np.argsort(permutation))]
+
 
 squeeze_p = Primitive("squeeze")
 
@@ -243,7 +232,9 @@ def squeeze(x: ArrayLike, dimensions: Sequence[int]) -> Array:
     return squeeze_p.bind(x, dimensions=tuple(sorted(dims)))
 
 
-squeeze_p.def_impl(lambda x, dimensions: np.squeeze(x, dimensions))
+@squeeze_p.def_impl
+def _squeeze_impl(x, dimensions):
+    return np.squeeze(x, dimensions)
 
 
 @squeeze_p.def_abstract_eval
@@ -256,7 +247,12 @@ def _squeeze_abstract_eval(x, dimensions):
 
 
 def_linear(squeeze_p)
-squeeze_p.def_transpose(lambda ct, x, dimensions: [reshape(ct, x.aval.shape)])
+
+
+@squeeze_p.def_transpose
+def _squeeze_transpose(ct, x, dimensions):
+    return [reshape(ct, x.aval.shape)]
+
 
 expand_dims_p = Primitive("expand_dims")
 
@@ -271,7 +267,9 @@ def expand_dims(x: ArrayLike, dimensions: Sequence[int]) -> Array:
     return expand_dims_p.bind(x, dimensions=tuple(sorted(dims)))
 
 
-expand_dims_p.def_impl(lambda x, dimensions: np.expand_dims(x, dimensions))
+@expand_dims_p.def_impl
+def _expand_dims_impl(x, dimensions):
+    return np.expand_dims(x, dimensions)
 
 
 @expand_dims_p.def_abstract_eval
@@ -286,7 +284,12 @@ def _expand_dims_abstract_eval(x, dimensions):
 
 
 def_linear(expand_dims_p)
-expand_dims_p.def_transpose(lambda ct, x, dimensions: [reshape(ct, x.aval.shape)])
+
+
+@expand_dims_p.def_transpose
+def _expand_dims_transpose(ct, x, dimensions):
+    return [reshape(ct, x.aval.shape)]
+
 
 rev_p = Primitive("rev")
 
@@ -301,7 +304,9 @@ def rev(x: ArrayLike, dimensions: Sequence[int]) -> Array:
     return rev_p.bind(x, dimensions=tuple(sorted(dims)))
 
 
-rev_p.def_impl(lambda x, dimensions: np.flip(x, dimensions) if dimensions else x)
+@rev_p.def_impl
+def _rev_impl(x, dimensions):
+    return np.flip(x, dimensions) if dimensions else x
 
 
 @rev_p.def_abstract_eval
@@ -313,7 +318,11 @@ def _rev_abstract_eval(x, dimensions):
 
 
 def_linear(rev_p)
-rev_p.def_transpose(lambda ct, x, dimensions: [rev(ct, dimensions)])
+
+
+@rev_p.def_transpose
+def _rev_transpose(ct, x, dimensions):
+    return [rev(ct, dimensions)]
 
 
 # --- concatenate ------------------------------------------------------------------
@@ -336,7 +345,9 @@ def concatenate(operands: Sequence[ArrayLike], dimension: int) -> Array:
     return concatenate_p.bind(*operands, dimension=dimension)
 
 
-concatenate_p.def_impl(lambda *xs, dimension: np.concatenate(xs, axis=dimension))
+@concatenate_p.def_impl
+def _concatenate_impl(*xs, dimension):
+    return np.concatenate(xs, axis=dimension)
 
 
 @concatenate_p.def_abstract_eval
@@ -445,7 +456,7 @@ def _pad_abstract_eval(x, padding_value, padding_config):
     return x.update(shape=shape)
 
 
-_def_linear_in(pad_p, (0, 1))
+def_linear_in(pad_p, (0, 1))
 
 
 @pad_p.def_transpose
@@ -575,7 +586,7 @@ def _dynamic_slice_abstract_eval(x, *starts, slice_sizes):
     return x.update(shape=slice_sizes)
 
 
-_def_linear_in(dynamic_slice_p, (0,))
+def_linear_in(dynamic_slice_p, (0,))
 
 
 @dynamic_slice_p.def_transpose
@@ -616,7 +627,7 @@ def _dynamic_update_slice_abstract_eval(x, update, *starts):
     return x
 
 
-_def_linear_in(dynamic_update_slice_p, (0, 1))
+def_linear_in(dynamic_update_slice_p, (0, 1))
 
 
 @dynamic_update_slice_p.def_transpose
@@ -630,21 +641,6 @@ def _dynamic_update_slice_transpose(ct, x, update, *starts):
 
 
 # --- gather ---------------------------------------------------------------------------
-
-def _check_indices(name, x: ShapedArray, indices: ShapedArray, axis: int) -> None:
-    if not _is_int(indices):
-        raise TypeError(f"{name}: indices must be an integer array, got "
-                        f"{indices.str_short()}; convert them with .astype(int)")
-    if not 0 <= axis < x.ndim:
-        raise ValueError(f"{name}: axis {axis} is out of bounds for {x.str_short()}")
-    if x.shape[axis] == 0 and indices.size:
-        raise TypeError(f"{name}: cannot index axis {axis} of {x.str_short()}, "
-                        "which has size 0")
-
-
-def _taken_shape(x: ShapedArray, indices: ShapedArray, axis: int) -> tuple:
-    return x.shape[:axis] + indices.shape + x.shape[axis + 1:]
-
 
 gather_p = Primitive("gather")
 
@@ -664,16 +660,18 @@ def gather(x: ArrayLike, indices: ArrayLike, axis: int) -> Array:
     return gather_p.bind(x, indices, axis=axis)
 
 
-gather_p.def_impl(lambda x, indices, axis: np.take(x, indices, axis=axis, mode="clip"))
+@gather_p.def_impl
+def _gather_impl(x, indices, axis):
+    return np.take(x, indices, axis=axis, mode="clip")
 
 
 @gather_p.def_abstract_eval
 def _gather_abstract_eval(x, indices, axis):
-    _check_indices("gather", x, indices, axis)
-    return x.update(shape=_taken_shape(x, indices, axis))
+    check_indices("gather", x, indices, axis)
+    return x.update(shape=taken_shape(x, indices, axis))
 
 
-_def_linear_in(gather_p, (0,))
+def_linear_in(gather_p, (0,))
 
 
 @gather_p.def_transpose
@@ -684,47 +682,19 @@ def _gather_transpose(ct, x, indices, axis):
 
 # --- scatters ---------------------------------------------------------------------------
 
-def _scatter_abstract_eval(name):
-    def rule(x, indices, updates, axis):
-        _check_indices(name, x, indices, axis)
-        want = _taken_shape(x, indices, axis)
-        if updates.dtype != x.dtype or updates.shape != want:
-            raise TypeError(
-                f"{name}: updates must have type "
-                f"{x.update(shape=want).str_short()} (x.shape[:axis] + "
-                f"indices.shape + x.shape[axis+1:] for x {x.str_short()}, indices "
-                f"{indices.str_short()}, axis {axis}), got {updates.str_short()}")
-        return x
-    return rule
-
-
-def _scatter_ufunc_impl(ufunc):
+def _scatter_ufunc(ufunc, x, indices, updates, axis):
     """``out = x.copy(); ufunc.at(out, [..., indices, ...], updates)``."""
-    def impl(x, indices, updates, axis):
-        out = np.array(x, copy=True)
-        idx = np.clip(indices, 0, builtins.max(out.shape[axis] - 1, 0))
-        ufunc.at(out, (builtins.slice(None),) * axis + (idx,), updates)
-        return out
-    return impl
+    out = np.array(x, copy=True)
+    idx = np.clip(indices, 0, builtins.max(out.shape[axis] - 1, 0))
+    ufunc.at(out, (builtins.slice(None),) * axis + (idx,), updates)
+    return out
 
 
-def _scatter_prim(name, impl):
-    prim = Primitive(name)
-    prim.def_impl(impl)
-    prim.def_abstract_eval(_scatter_abstract_eval(name))
-    return prim
+def _scatter_add_impl(x, indices, updates, axis):
+    return _scatter_ufunc(np.add, x, indices, updates, axis)
 
 
-def _index_ids(indices, shape, axis):
-    """An int64 array of ``shape`` (an updates shape) holding, at each update,
-    the flat position of its index in ``indices``."""
-    idx_shape = get_aval(indices).shape
-    k = int(np.prod(idx_shape, dtype=np.int64))
-    ids = reshape(iota(np.int64, (k,), 0), idx_shape)
-    return broadcast_in_dim(ids, shape, tuple(range(axis, axis + len(idx_shape))))
-
-
-scatter_add_p = _scatter_prim("scatter_add", _scatter_ufunc_impl(np.add))
+scatter_add_p = scatter_op("scatter_add", _scatter_add_impl)
 
 
 def scatter_add(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> Array:
@@ -739,7 +709,7 @@ def scatter_add(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int)
     return scatter_add_p.bind(x, indices, updates, axis=axis)
 
 
-_def_linear_in(scatter_add_p, (0, 2))
+def_linear_in(scatter_add_p, (0, 2))
 
 
 @scatter_add_p.def_transpose
@@ -760,7 +730,7 @@ def _scatter_set_impl(x, indices, updates, axis):
     return out
 
 
-scatter_p = _scatter_prim("scatter", _scatter_set_impl)
+scatter_p = scatter_op("scatter", _scatter_set_impl)
 
 
 def scatter(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> Array:
@@ -777,7 +747,7 @@ def scatter(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> 
     return scatter_p.bind(x, indices, updates, axis=axis)
 
 
-_def_linear_in(scatter_p, (0, 2))
+def_linear_in(scatter_p, (0, 2))
 
 
 def _winning_updates(indices, n):
@@ -805,7 +775,11 @@ def _scatter_transpose(ct, x, indices, updates, axis):
     return [ct_x, None, ct_updates]
 
 
-scatter_mul_p = _scatter_prim("scatter_mul", _scatter_ufunc_impl(np.multiply))
+def _scatter_mul_impl(x, indices, updates, axis):
+    return _scatter_ufunc(np.multiply, x, indices, updates, axis)
+
+
+scatter_mul_p = scatter_op("scatter_mul", _scatter_mul_impl)
 
 
 def scatter_mul(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> Array:
@@ -850,35 +824,16 @@ def _scatter_mul_jvp(primals, tangents, axis):
     return out, add_tangents(t_x, mul(x, d_p))
 
 
-def _scatter_extremum_jvp(prim):
-    """The tangent of each entry comes from whichever of x or the updates
-    produced it. On ties x is preferred, then the last tied update."""
-
-    def jvp(primals, tangents, axis):
-        (x, indices, u), (x_dot, _, u_dot) = primals, tangents
-        out = prim.bind(x, indices, u, axis=axis)
-        x_aval, u_aval = get_aval(x), get_aval(u)
-        x_wins = eq(x, out)
-        t_x = (Zero(x_aval) if type(x_dot) is Zero
-               else select_n(x_wins, zeros(x_aval), x_dot))
-        if type(u_dot) is Zero:
-            return out, t_x
-        tied = bitwise_and(eq(u, gather(out, indices, axis)),
-                           bitwise_not(gather(x_wins, indices, axis)))
-        ids = _index_ids(indices, u_aval.shape, axis)
-        none = full(u_aval.shape, -1, np.int64)
-        owner = scatter_max(full(x_aval.shape, -1, np.int64), indices,
-                            select_n(tied, none, ids), axis)
-        chosen = eq(gather(owner, indices, axis), ids)
-        t_u = scatter_add(zeros(x_aval), indices,
-                          select_n(chosen, zeros(u_aval), u_dot), axis)
-        return out, add_tangents(t_x, t_u)
-
-    prim.def_jvp(jvp)
+def _scatter_min_impl(x, indices, updates, axis):
+    return _scatter_ufunc(np.minimum, x, indices, updates, axis)
 
 
-scatter_min_p = _scatter_prim("scatter_min", _scatter_ufunc_impl(np.minimum))
-scatter_max_p = _scatter_prim("scatter_max", _scatter_ufunc_impl(np.maximum))
+def _scatter_max_impl(x, indices, updates, axis):
+    return _scatter_ufunc(np.maximum, x, indices, updates, axis)
+
+
+scatter_min_p = scatter_extremum("scatter_min", _scatter_min_impl)
+scatter_max_p = scatter_extremum("scatter_max", _scatter_max_impl)
 
 
 def scatter_min(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int) -> Array:
@@ -903,10 +858,6 @@ def scatter_max(x: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis: int)
     """
     axis = _normalize_axis(axis, _ndim(x), "scatter_max")
     return scatter_max_p.bind(x, indices, updates, axis=axis)
-
-
-_scatter_extremum_jvp(scatter_min_p)
-_scatter_extremum_jvp(scatter_max_p)
 
 
 # --- iota ----------------------------------------------------------------------------
@@ -941,3 +892,6 @@ def _iota_abstract_eval(dtype, shape, dimension):
 
 
 def_zero_jvp(iota_p)
+
+
+__all__ = exports(globals())  # the public functions above: ftrans.lax exports them

@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.core import Primitive, ShapedArray
-from ftrans.prims._families import def_zero_jvp
+from ftrans.prims._families import def_zero_jvp, exports
 from ftrans.prims.reductions import _axis
 from ftrans.typing import Array, ArrayLike, DTypeLike
 
-__all__ = ["argsort", "searchsorted"]
 
 
 def _check_index_dtype(name, index_dtype, n: int) -> None:
@@ -92,8 +91,9 @@ def searchsorted(sorted_arr: ArrayLike, values: ArrayLike, side: str = "left",
                                index_dtype=np.dtype(index_dtype))
 
 
-searchsorted_p.def_impl(lambda sorted_arr, values, side, index_dtype: np.asarray(
-    np.searchsorted(sorted_arr, values, side=side)).astype(index_dtype))
+@searchsorted_p.def_impl
+def _searchsorted_impl(sorted_arr, values, side, index_dtype):
+    return np.asarray(np.searchsorted(sorted_arr, values, side=side)).astype(index_dtype)
 
 
 @searchsorted_p.def_abstract_eval
@@ -110,3 +110,6 @@ def _searchsorted_abstract_eval(sorted_arr, values, side, index_dtype):
 
 
 def_zero_jvp(searchsorted_p)
+
+
+__all__ = exports(globals())  # the public functions above: ftrans.lax exports them

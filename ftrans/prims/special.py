@@ -29,7 +29,11 @@ __all__ = ["stop_gradient"]
 
 # --- stop_gradient ----------------------------------------------------------------
 
-stop_gradient_p = unary("stop_gradient", lambda x: x, float_only=False)
+def _stop_gradient_impl(x):
+    return x
+
+
+stop_gradient_p = unary("stop_gradient", _stop_gradient_impl, kinds="biufc")
 def_zero_jvp(stop_gradient_p)
 
 

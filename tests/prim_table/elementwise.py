@@ -1,7 +1,7 @@
 """Rows of the primitive table for ftrans/prims/elementwise.py.
 
 One row per primitive, then variants: a rank-0 traced operand on either side
-of a binary primitive (the ``_bcast``/``_unbcast`` paths), integer dtypes,
+of a binary primitive (the ``bcast``/``unbcast`` paths), integer dtypes,
 ``integer_pow`` exponents, ``select_n`` selectors, ``convert_element_type``
 targets, and float32 rows whose impl must keep float32 (checked against the
 shape rule; derivatives are checked in float64 only).
@@ -18,6 +18,7 @@ from tests.prim_table import (Case, above_one, away_from_zero, booleans, integer
 
 F32, F64, I32, I64 = np.float32, np.float64, np.int32, np.int64
 _erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
 def _round_away(x):
@@ -77,7 +78,7 @@ UNARY = [  # (name, fn, numpy reference, domain)
     ("rsqrt", lax.rsqrt, lambda x: 1 / np.sqrt(x), positive),
     ("logistic", lax.logistic, lambda x: 1 / (1 + np.exp(-x)), normal),
     ("erf", lax.erf, _erf, normal),
-    ("erfc", lax.erfc, np.vectorize(math.erfc), normal),
+    ("erfc", lax.erfc, _erfc, normal),
     ("square", lax.square, np.square, normal),
     ("abs", lax.abs, np.abs, away_from_zero),
 ]
