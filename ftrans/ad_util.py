@@ -3,12 +3,19 @@
 A ``Zero(aval)`` tangent or cotangent is never materialized unless a consumer
 needs an array; ``UndefinedPrimal(aval)`` marks the linear inputs of an
 equation being transposed.
+
+``zeros`` and ``add_tangents`` bind ``broadcast_in_dim`` and ``add``, which
+``prims/`` declares, a layer above this one and above the AD passes that call
+these helpers (docs/architecture.md, "Layers"). So they are not imported but
+found by name in ``Primitive.registry``, which every primitive joins when it
+is declared, as the passes find rules on ``eqn.primitive``.
 """
 
 from __future__ import annotations
 
+import numpy as np
 
-from ftrans.core import ShapedArray
+from ftrans.core import Primitive, ShapedArray
 
 
 class Zero:
@@ -50,9 +57,11 @@ def check_linear_in(name: str, *nonlinear_operands) -> None:
 
 
 def zeros(aval: ShapedArray):
-    """A materialized zero array of type ``aval`` (staged as a broadcast)."""
-    from ftrans.prims.shape import full
-    return full(aval.shape, 0, aval.dtype)
+    """A materialized zero array of type ``aval`` (staged as a broadcast):
+    ``prims.shape.full(aval.shape, 0, aval.dtype)``."""
+    return Primitive.registry["broadcast_in_dim"].bind(
+        np.asarray(0, dtype=aval.dtype), shape=tuple(int(d) for d in aval.shape),
+        broadcast_dimensions=())
 
 
 def instantiate(t):
@@ -66,8 +75,7 @@ def add_tangents(a, b):
         return b
     if type(b) is Zero:
         return a
-    from ftrans.prims.elementwise import add
-    return add(a, b)
+    return Primitive.registry["add"].bind(a, b)  # prims.elementwise.add(a, b)
 
 
 def is_differentiable(aval: ShapedArray) -> bool:

@@ -24,11 +24,14 @@ import numpy as np
 
 __all__ = ["Array"]
 
-_ndarray_getitem = np.ndarray.__getitem__
-
 
 class Array(np.ndarray):
     """A ``numpy.ndarray`` made by ftrans, with JAX's ``.at`` and traced indexing.
+
+    ``x.at`` and ``x[i]`` (whose index may hold a tracer) are ``ftrans.numpy``
+    functions, which ``ftrans/numpy/_methods.py`` attaches here as it attaches
+    the operators of tracers: this module, which ``bind`` imports, is below
+    ``ftrans.numpy`` (docs/architecture.md, "Layers").
 
     >>> import numpy as np, ftrans, ftrans.numpy as jnp
     >>> x = jnp.zeros(3)
@@ -42,27 +45,6 @@ class Array(np.ndarray):
 
     __slots__ = ()
     __module__ = "ftrans"  # ftrans.Array, as jax.Array
-
-    def __getitem__(self, idx):
-        # the fast path is numpy's; an index holding a tracer is traced
-        t = type(idx)
-        if t is Tracer or ((t is tuple or t is list) and _holds_tracer(idx)):
-            from ftrans.numpy._indexing import getitem
-            return getitem(self.view(np.ndarray), idx)
-        return _ndarray_getitem(self, idx)
-
-    @property
-    def at(self):
-        """Functional updates, as JAX's ``x.at[idx].set(v)`` (``add``, ``multiply``,
-        ``min``, ``max``, ``get``, ...); ``x`` itself is not modified.
-
-        >>> import ftrans.numpy as jnp
-        >>> x = jnp.ones(3)
-        >>> x.at[0].add(1.0), x
-        (array([2., 1., 1.]), array([1., 1., 1.]))
-        """
-        from ftrans.numpy._indexing import AtIndexer
-        return AtIndexer(self.view(np.ndarray))
 
     def block_until_ready(self) -> "Array":
         """``self``: numpy computes eagerly, so there is nothing to wait for.
@@ -84,25 +66,14 @@ class Array(np.ndarray):
         return repr(self.view(np.ndarray))
 
 
-def _holds_tracer(idx) -> bool:
-    for i in idx:
-        t = type(i)
-        if t is Tracer or ((t is tuple or t is list) and _holds_tracer(i)):
-            return True
-    return False
-
-
 def leave(x):
     """``x`` as it leaves ftrans: an ``Array`` view of a numpy array or
     number (tracers and other objects are returned as they are)."""
     t = type(x)
     if t is np.ndarray:
         return x.view(Array)
-    if t is Array or t is Tracer:
+    if t is Array:
         return x
     if isinstance(x, (np.ndarray, np.generic, bool, int, float, complex)):
         return np.asarray(x).view(Array)
     return x
-
-
-from ftrans.tracing import Tracer  # noqa: E402  (tracing imports this module)

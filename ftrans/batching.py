@@ -89,7 +89,10 @@ def _as_array(x, name):
 
 
 def _value(x):
-    return x.val if type(x) is Tracer else x
+    """The value of an unmapped argument, to trace ``fun`` with (a tracer of
+    an enclosing transformation stays abstract: reading its value could drop
+    a derivative it carries)."""
+    return None if type(x) is Tracer else x
 
 
 def _example_aval(aval: ShapedArray, dim: int | None) -> ShapedArray:

@@ -125,8 +125,7 @@ class Jaxpr:
         self.outvars = list(outvars)
 
     def __str__(self):
-        from ftrans.pretty import pp_jaxpr
-        return pp_jaxpr(self)
+        return _printer(self)
 
     __repr__ = __str__
 
@@ -198,8 +197,7 @@ class ClosedJaxpr:
         return self.jaxpr.eqns
 
     def __str__(self):
-        from ftrans.pretty import pp_jaxpr
-        return pp_jaxpr(self.jaxpr, self.consts)
+        return _printer(self.jaxpr, self.consts)
 
     __repr__ = __str__
 
@@ -266,7 +264,7 @@ class Primitive:
             del Primitive.registry[self.name]
 
     def bind(self, *args, **params) -> Any:
-        return _tracing.bind(self, args, params)
+        return _bind(self, args, params)
 
     def def_impl(self, f):
         self.impl = f
@@ -328,4 +326,35 @@ def _definition_site() -> tuple[str, bool]:
     return f"{os.path.relpath(path, os.path.dirname(package))}:{frame.f_lineno}", True
 
 
-from ftrans import tracing as _tracing  # noqa: E402  (bind lives with the trace)
+# --- hooks that the modules above install ------------------------------------------------
+# The modules that print the IR (``ftrans.pretty``) and trace it
+# (``ftrans.tracing``, which holds the trace stack that ``bind`` reads) import
+# this one, so this one does not import them: each installs its function here
+# when it is imported, which every ``import ftrans...`` does (ftrans/__init__.py).
+
+def _bind_unset(prim: Primitive, args, params):
+    raise RuntimeError(f"cannot bind '{prim.name}': ftrans.tracing, which installs "
+                       "bind (core.set_bind), is not imported")
+
+
+def _printer_unset(jaxpr: Jaxpr, consts=None) -> str:
+    return (f"<Jaxpr: {len(jaxpr.invars)} inputs, {len(jaxpr.eqns)} equations "
+            "(import ftrans.pretty to print it)>")
+
+
+_bind: Callable[[Primitive, tuple, dict], Any] = _bind_unset
+_printer: Callable[..., str] = _printer_unset
+
+
+def set_bind(bind: Callable[[Primitive, tuple, dict], Any]) -> None:
+    """Install ``bind(prim, args, params)``, what ``Primitive.bind`` calls:
+    ``ftrans.tracing.bind`` (stage into a trace, or run eagerly)."""
+    global _bind
+    _bind = bind
+
+
+def set_printer(printer: Callable[..., str]) -> None:
+    """Install ``printer(jaxpr, consts=None) -> str``, what ``str(jaxpr)``
+    calls: ``ftrans.pretty.pp_jaxpr``."""
+    global _printer
+    _printer = printer

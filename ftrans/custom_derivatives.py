@@ -24,7 +24,7 @@ from ftrans.prims._subjaxpr import as_operand, concrete_values, custom_body, tra
 from ftrans.prims.special import (JvpRule, VjpRule, custom_jvp_call_p, custom_vjp_call_p,
                                   remat_p)
 from ftrans.tracing import Tracer
-from ftrans.tree_util import tree_flatten, tree_structure, tree_unflatten
+from ftrans.tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 
 __all__ = ["custom_jvp", "custom_vjp", "checkpoint", "remat"]
 
@@ -62,6 +62,16 @@ def _check_types(who, what, tree, leaves, want_tree, want_avals):
             f"{tree} with types {[a.str_short() for a in avals]}")
 
 
+def _known_value(x):
+    """A nondiff argument's leaf: a tracer whose value is known and carries no
+    derivative is passed by its value. The rule, traced maybe after the
+    tracer's trace is gone, then does not hold it (an unmapped argument of
+    ``vmap`` is such a tracer, and its rule is traced by ``grad(vmap(f))``)."""
+    if type(x) is Tracer and x.val is not None and not x.diff:
+        return x.val
+    return x
+
+
 def _static_args(values) -> tuple | None:
     """The nondiff arguments as part of a cache key (None if one is an array,
     which has no reliable key)."""
@@ -78,7 +88,8 @@ class _Traced:
 
     def __init__(self, kind: str, fun: Callable, nondiff_argnums, args):
         self.merge = merge = _merger(nondiff_argnums, len(args))
-        self.nondiff, diff = _split_args(args, nondiff_argnums)
+        nondiff, diff = _split_args(args, nondiff_argnums)
+        self.nondiff = tuple(tree_map(_known_value, v) for v in nondiff)
         self.flat, self.in_tree, self.avals = _flatten_operands(diff)
         self.arg_trees = [tree_structure(d) for d in diff]
         nondiff = self.nondiff

@@ -14,7 +14,7 @@ import string
 import numpy as np
 
 from ftrans._recursion import allow_deep_recursion
-from ftrans.core import ClosedJaxpr, Jaxpr, Literal
+from ftrans.core import ClosedJaxpr, Jaxpr, Literal, set_printer
 
 
 def _names():
@@ -98,3 +98,6 @@ def _write_jaxpr(out: list, jaxpr: Jaxpr, newline: str) -> None:
         out.append(f" {ins}".rstrip())
     outs = ", ".join(name(v) for v in jaxpr.outvars)
     out.append(f"{newline}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
+
+
+set_printer(pp_jaxpr)  # str(jaxpr) (core.py cannot import this module: it imports core)

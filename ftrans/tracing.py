@@ -17,7 +17,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ftrans._recursion import allow_deep_recursion
-from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var, built
+from ftrans.array import Array as _Array, leave as _leave
+from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var, built, set_bind
 from ftrans.errors import (ConcretizationError, TracerLeakError, concretization_message,
                            derivative_cut_message, traced_index_hint)
 
@@ -324,4 +325,4 @@ def current_trace_level() -> int:
     return len(_ctx.stack)
 
 
-from ftrans.array import Array as _Array, leave as _leave  # noqa: E402  (it imports Tracer)
+set_bind(bind)  # Primitive.bind (core.py cannot import this module: it imports core)

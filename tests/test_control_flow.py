@@ -116,6 +116,15 @@ def test_cond_is_one_equation_under_abstract_tracing():
         np.testing.assert_allclose(got, np.sin(x) if x > 0 else x ** 3)
 
 
+def test_cond_predicate_is_true_for_any_nonzero_number_as_in_jax():
+    pick = lambda p: float(lax.cond(p, lambda: 1.0, lambda: 0.0))  # noqa: E731
+    assert [pick(p) for p in (True, False, -3, 0, 5, 0.5, 0.0, np.int32(2))] == \
+        [1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    assert ftrans.grad(lambda x: lax.cond(x, lambda: x * 2.0, lambda: x * 3.0))(0.0) == 3.0
+    with pytest.raises(TypeError, match="boolean or a number"):
+        lax.cond(np.complex128(1.0), lambda: 1.0, lambda: 0.0)
+
+
 def test_cond_branch_types_that_differ_raise_naming_both():
     def returns_vector(x):
         return x

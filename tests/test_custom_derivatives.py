@@ -469,3 +469,201 @@ def test_checkpoint_pytrees_static_args_and_scan_body(rng):
     g = ftrans.grad(rnn)(p, xs, block)
     for k in p:
         np.testing.assert_allclose(g_ck[k], g[k], rtol=1e-12)
+
+
+# --- under vmap -----------------------------------------------------------------------
+# vmap keeps a custom function custom: its body and its rule are batched, so every
+# nesting of vmap with grad/jacfwd/jacrev uses the user's rule. Each batched result
+# equals the Python loop over the examples, stacked.
+
+def _loop(f, *args, in_axes=0):
+    """``f`` on each example (arguments with in_axes None shared), stacked."""
+    axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+    size = next(np.shape(a)[ax] for a, ax in zip(args, axes) if ax is not None)
+    outs = [f(*[a if ax is None else np.take(a, i, axis=ax) for a, ax in zip(args, axes)])
+            for i in range(size)]
+    return ftrans.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]),
+                                     *outs)
+
+
+def _same(got, want):
+    got, want = ftrans.tree_util.tree_flatten(got)[0], ftrans.tree_util.tree_flatten(want)[0]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert np.shape(g) == np.shape(w)
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-13)
+
+
+def test_vmap_of_a_custom_jvp_function_uses_the_rule_in_every_nesting(rng):
+    f = sin_with_double_derivative  # derivative 2 cos: the rule's numbers, not sin's
+    xs = rng.standard_normal(5)
+    _same(ftrans.vmap(f)(xs), np.sin(xs))
+    _same(ftrans.vmap(ftrans.grad(f))(xs), 2 * np.cos(xs))
+    _same(ftrans.grad(lambda xs: jnp.sum(ftrans.vmap(f)(xs)))(xs), 2 * np.cos(xs))
+    _same(ftrans.jacfwd(ftrans.vmap(f))(xs), np.diag(2 * np.cos(xs)))
+    _same(ftrans.jacrev(ftrans.vmap(f))(xs), np.diag(2 * np.cos(xs)))
+    _same(ftrans.vmap(ftrans.grad(ftrans.grad(f)))(xs), -2 * np.sin(xs))
+    _same(ftrans.grad(lambda xs: jnp.sum(ftrans.vmap(ftrans.grad(f))(xs)))(xs),
+          -2 * np.sin(xs))
+    # a batch along a middle axis, and vmap of vmap
+    m = rng.standard_normal((3, 4, 2))
+    _same(ftrans.vmap(ftrans.vmap(ftrans.grad(lambda x: jnp.sum(f(x)))), in_axes=1)(m),
+          np.moveaxis(2 * np.cos(m), 1, 0))
+    _same(ftrans.grad(lambda m: jnp.sum(ftrans.vmap(ftrans.vmap(f), in_axes=1)(m)))(m),
+          2 * np.cos(m))
+    # log1pexp: the rule keeps the batched gradient finite where exp overflows
+    big = np.array([-1000.0, 0.0, 1000.0])
+    _same(ftrans.vmap(ftrans.grad(log1pexp))(big), np.array([0.0, 0.5, 1.0]))
+    _same(ftrans.grad(lambda x: jnp.sum(ftrans.vmap(log1pexp)(x)))(big),
+          np.array([0.0, 0.5, 1.0]))
+
+
+def test_vmap_of_a_custom_jvp_function_with_an_unbatched_argument(rng):
+    @ftrans.custom_jvp
+    def f(x, y):
+        return jnp.sin(x) * y
+
+    @f.defjvp
+    def _f_jvp(primals, tangents):
+        (x, y), (x_dot, y_dot) = primals, tangents
+        # deliberately 3 times the true derivative in x
+        return f(x, y), 3.0 * jnp.cos(x) * y * x_dot + jnp.sin(x) * y_dot
+
+    xs, y = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    grad_both = ftrans.grad(lambda x, y: jnp.sum(f(x, y)), argnums=(0, 1))
+    _same(ftrans.vmap(grad_both, in_axes=(0, None))(xs, y),
+          _loop(grad_both, xs, y, in_axes=(0, None)))
+    # the shared y's gradient is the sum over the batch
+    gx, gy = ftrans.grad(lambda xs, y: jnp.sum(ftrans.vmap(f, in_axes=(0, None))(xs, y)),
+                         argnums=(0, 1))(xs, y)
+    _same(gx, 3.0 * np.cos(xs) * y)
+    _same(gy, np.sum(np.sin(xs), axis=0))
+    # batched along the last axis, with y batched too
+    ys = rng.standard_normal((3, 4))
+    _same(ftrans.vmap(grad_both, in_axes=(1, 1))(xs.T, ys),
+          _loop(grad_both, xs.T, ys, in_axes=(1, 1)))
+    _same(ftrans.jacrev(lambda y: ftrans.vmap(f, in_axes=(0, None))(xs, y))(y),
+          _loop(ftrans.jacrev(f, argnums=1), xs, y, in_axes=(0, None)))
+
+
+def test_vmap_of_a_custom_vjp_function_uses_fwd_and_bwd(rng):
+    @ftrans.custom_vjp
+    def f(x, y):
+        return jnp.sin(x) * y
+
+    def f_fwd(x, y):
+        return f(x, y), (jnp.cos(x), jnp.sin(x), y)
+
+    def f_bwd(res, ct):
+        cos_x, sin_x, y = res
+        return 3.0 * cos_x * y * ct, sin_x * ct  # 3 times the true derivative in x
+
+    f.defvjp(f_fwd, f_bwd)
+    xs, ys, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.standard_normal(3)
+    loss = lambda x, y: jnp.sum(f(x, y))  # noqa: E731
+    grads = ftrans.grad(loss, argnums=(0, 1))
+    _same(ftrans.vmap(f)(xs, ys), np.sin(xs) * ys)
+    _same(ftrans.vmap(grads)(xs, ys), (3 * np.cos(xs) * ys, np.sin(xs)))
+    _same(ftrans.grad(lambda xs, ys: jnp.sum(ftrans.vmap(f)(xs, ys)), argnums=(0, 1))(xs, ys),
+          (3 * np.cos(xs) * ys, np.sin(xs)))
+    # an unbatched argument: its cotangent is summed over the batch
+    _same(ftrans.vmap(grads, in_axes=(0, None))(xs, y), _loop(grads, xs, y, in_axes=(0, None)))
+    _same(ftrans.grad(lambda xs, y: jnp.sum(ftrans.vmap(f, in_axes=(0, None))(xs, y)),
+                      argnums=(0, 1))(xs, y),
+          (3 * np.cos(xs) * y, np.sum(np.sin(xs), axis=0)))
+    _same(ftrans.jacrev(lambda xs: ftrans.vmap(f, in_axes=(0, None))(xs, y))(xs),
+          np.einsum("bi,bc,ij->bicj", 3 * np.cos(xs) * y, np.eye(4), np.eye(3)))
+    _same(ftrans.vmap(ftrans.jacrev(f))(xs, ys), _loop(ftrans.jacrev(f), xs, ys))
+    # vmap of vmap, batched along other axes, then reverse mode
+    m, n = rng.standard_normal((2, 3, 5)), rng.standard_normal((5, 3))
+    g2 = ftrans.grad(lambda m: jnp.sum(ftrans.vmap(ftrans.vmap(f, in_axes=(0, None)),
+                                                   in_axes=(2, 0))(m, n)))(m)
+    _same(g2, 3 * np.cos(m) * n.T[None])
+    # a batch of cotangents through one vjp: jacrev's rows
+    _, f_vjp = ftrans.vjp(f, xs[0], ys[0])
+    _same(ftrans.vmap(f_vjp)(np.eye(3)), _loop(f_vjp, np.eye(3)))
+    # clip_gradient clips each example's cotangent
+    _same(ftrans.vmap(ftrans.grad(lambda x, s: s * clip_gradient(x)))(
+        np.ones(3), np.array([-5.0, 0.5, 5.0])), np.array([-1.0, 0.5, 1.0]))
+
+
+def test_vmap_of_custom_functions_with_nondiff_argnums(rng):
+    @functools.partial(ftrans.custom_jvp, nondiff_argnums=(0,))
+    def power(n, x):
+        return x ** n
+
+    @power.defjvp
+    def _power_jvp(n, primals, tangents):
+        (x,), (x_dot,) = primals, tangents
+        if n > 2:  # a Python branch on a nondiff argument is fine under vmap
+            return power(n, x), 10.0 * n * x ** (n - 1) * x_dot
+        return power(n, x), n * x ** (n - 1) * x_dot
+
+    @functools.partial(ftrans.custom_vjp, nondiff_argnums=(0, 1))
+    def clip(lo, hi, x):
+        return x
+
+    clip.defvjp(lambda lo, hi, x: (x, None), lambda lo, hi, _, g: (jnp.clip(g, lo, hi),))
+
+    xs = rng.uniform(0.5, 2.0, 4)
+    for n, scale in ((3, 10.0), (2, 1.0)):
+        want = scale * n * xs ** (n - 1)
+        _same(ftrans.vmap(ftrans.grad(power, argnums=1), in_axes=(None, 0))(n, xs), want)
+        _same(ftrans.vmap(lambda x: ftrans.grad(lambda x: power(n, x))(x))(xs), want)
+        _same(ftrans.grad(lambda xs: jnp.sum(ftrans.vmap(power, in_axes=(None, 0))(n, xs)))(xs),
+              want)
+    # batched n: vmap of grad (the rule's branch must not depend on n then)
+    ns = np.array([1.0, 2.0, 3.0, 4.0])
+    _same(ftrans.vmap(ftrans.grad(lambda n, x: 5.0 * clip(-2.0, 3.0, n * x), argnums=1))(
+        ns, xs), 3.0 * ns)
+    scales = np.array([-5.0, 1.0, 2.5, 5.0])
+    _same(ftrans.grad(lambda xs: jnp.sum(scales * ftrans.vmap(clip, in_axes=(None, None, 0))(
+        -2.0, 3.0, xs)))(xs), np.clip(scales, -2.0, 3.0))
+    _same(ftrans.vmap(ftrans.grad(lambda x, s: s * clip(-2.0, 3.0, x)))(xs, scales),
+          np.clip(scales, -2.0, 3.0))
+
+
+def test_a_rule_branching_on_a_batched_value_raises_naming_vmap():
+    @ftrans.custom_jvp
+    def f(x):
+        return jnp.abs(x)
+
+    @f.defjvp
+    def _f_jvp(primals, tangents):
+        (x,), (x_dot,) = primals, tangents
+        return f(x), (x_dot if x > 0 else -x_dot)  # needs x's value
+
+    @ftrans.custom_vjp
+    def g(x):
+        return jnp.abs(x)
+
+    def g_fwd(x):
+        return g(x), (1.0 if x > 0 else -1.0)  # needs x's value
+
+    g.defvjp(g_fwd, lambda sign, ct: (sign * ct,))
+    xs = np.array([-1.0, 2.0])
+    for h in (f, g):
+        np.testing.assert_allclose(ftrans.grad(h)(-1.0), -1.0)  # concrete: fine
+        np.testing.assert_allclose(ftrans.vmap(h)(xs), [1.0, 2.0])  # not differentiated
+        for batched in (ftrans.vmap(ftrans.grad(h)),
+                        ftrans.grad(lambda xs: jnp.sum(ftrans.vmap(h)(xs)))):
+            with pytest.raises(ftrans.ConcretizationError, match="`vmap`") as e:
+                batched(xs)
+            assert "lax.cond" in str(e.value)
+
+
+def test_vmap_of_checkpoint_stays_a_checkpoint(rng):
+    ck = ftrans.checkpoint(_sin_sin)
+    xs, w = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    batched = ftrans.vmap(ck)
+    _same(batched(xs), np.sin(np.sin(xs)))
+    closed = ftrans.make_jaxpr(batched)(xs)
+    assert _prims(closed) == ["remat"]
+    loss = lambda xs, w: jnp.sum(ftrans.vmap(ck, in_axes=(0,))(xs * w) * w)  # noqa: E731
+    g = ftrans.grad(loss, argnums=(0, 1))(xs, w)
+    _same(g, ftrans.grad(lambda xs, w: jnp.sum(_sin_sin(xs * w) * w), argnums=(0, 1))(xs, w))
+    # the gradient still recomputes sin inside the remat, and saves no cos
+    grad_prims = _prims(ftrans.make_jaxpr(ftrans.grad(loss))(xs, w))
+    assert "sin" not in grad_prims and "cos" not in grad_prims and "remat" in grad_prims
+    per_example = ftrans.vmap(ftrans.grad(_loss(ck)), in_axes=(0, None))
+    _same(per_example(xs, w), _loop(ftrans.grad(_loss(ck)), xs, w, in_axes=(0, None)))

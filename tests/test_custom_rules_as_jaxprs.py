@@ -324,3 +324,103 @@ def test_reverse_mode_through_a_custom_function_applied_to_tangents():
     x = np.array([0.4, 0.9, -1.3])
     check_grads(f, (x,), order=2)
     np.testing.assert_allclose(ftrans.grad(lambda x: jnp.sum(f(x)))(x), np.cos(x))
+
+
+# --- under vmap ---------------------------------------------------------------------------
+
+def test_vmap_keeps_a_custom_function_custom_with_its_rule_batched():
+    from ftrans.prims.special import BatchedJvpRule, BatchedVjpRule
+    calls = {"jvp": 0, "fwd": 0, "bwd": 0}
+
+    @ftrans.custom_jvp
+    def f(x):
+        return jnp.sin(x)
+
+    @f.defjvp
+    def _(primals, tangents):
+        calls["jvp"] += 1
+        return f(primals[0]), 2.0 * tangents[0]
+
+    @ftrans.custom_vjp
+    def g(x):
+        return jnp.sin(x)
+
+    def fwd(x):
+        calls["fwd"] += 1
+        return g(x), x
+
+    def bwd(x, ct):
+        calls["bwd"] += 1
+        return (3.0 * ct,)
+
+    g.defvjp(fwd, bwd)
+    xs = np.linspace(0.0, 1.0, 4)
+    closed = ftrans.make_jaxpr(ftrans.vmap(lambda x: f(x) + g(x)))(xs)
+    jvp_eqn, vjp_eqn = [e for e in closed.eqns if e.primitive.name.startswith("custom")]
+    assert isinstance(jvp_eqn.params["jvp_rule"], BatchedJvpRule)
+    assert isinstance(vjp_eqn.params["vjp_rule"], BatchedVjpRule)
+    for eqn in (jvp_eqn, vjp_eqn):
+        assert [a.str_short() for a in eqn.params["call_jaxpr"].in_avals] == ["f64[4]"]
+        assert [a.str_short() for a in eqn.params["call_jaxpr"].out_avals] == ["f64[4]"]
+    assert "vmap(JvpRule(f), axis_size=4)" in str(closed)
+    # the batched rule's jaxprs: the user's, batched
+    jaxpr, mask, out_nz = jvp_eqn.params["jvp_rule"].jvp_jaxpr([True])
+    assert [a.str_short() for a in jaxpr.in_avals] == ["f64[4]", "f64[4]"]
+    fwd_jaxpr, _ = vjp_eqn.params["vjp_rule"].fwd_jaxpr()
+    bwd_jaxpr, ct_nz = vjp_eqn.params["vjp_rule"].bwd_jaxpr()
+    assert [a.str_short() for a in bwd_jaxpr.out_avals] == ["f64[4]"] and ct_nz == (True,)
+    assert calls == {"jvp": 1, "fwd": 1, "bwd": 1}  # traced once each, on example types
+    calls.update(jvp=0, fwd=0, bwd=0)
+    ftrans.vmap(lambda x: f(x) + g(x))(xs)
+    assert calls == {"jvp": 0, "fwd": 0, "bwd": 0}  # vmap alone traces no rule
+    np.testing.assert_allclose(
+        ftrans.grad(lambda xs: jnp.sum(ftrans.vmap(lambda x: f(x) + g(x))(xs)))(xs),
+        np.full(4, 5.0))
+    assert calls == {"jvp": 1, "fwd": 1, "bwd": 1}  # once for the whole batch
+
+
+def test_a_linearized_custom_vjp_function_batches_and_transposes():
+    # vmap of the linear map of a custom_vjp function batches custom_lin; its
+    # transpose runs the batched bwd, summing the cotangent of the shared input
+    @ftrans.custom_vjp
+    def f(x, y):
+        return jnp.sin(x) * y
+
+    f.defvjp(lambda x, y: (f(x, y), (jnp.cos(x), jnp.sin(x), y)),
+             lambda res, ct: (3.0 * res[0] * res[2] * ct, res[1] * ct))
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(3), rng.standard_normal(3)
+    _, f_jvp = ftrans.linearize(f, x, y)
+    t_xs, t_y, ct = rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal((4, 3))
+    batched = ftrans.vmap(f_jvp, in_axes=(0, None))
+    closed = ftrans.make_jaxpr(batched)(t_xs, t_y)
+    assert "custom_lin" in [e.primitive.name for e in closed.eqns]
+    ct_xs, ct_y = ftrans.linear_transpose(batched, t_xs, t_y)(ct)
+    np.testing.assert_allclose(ct_xs, 3.0 * np.cos(x) * y * ct, rtol=1e-13)
+    np.testing.assert_allclose(ct_y, np.sum(np.sin(x) * ct, axis=0), rtol=1e-13)
+
+
+def test_vmap_of_a_custom_function_calling_another_in_its_body():
+    @ftrans.custom_jvp
+    def outer(x):
+        return 2.0 * log1pexp(x)
+
+    @outer.defjvp
+    def _outer_jvp(primals, tangents):
+        (x,), (x_dot,) = primals, tangents
+        # the rule calls the inner custom function too
+        return outer(x), 2.0 * ftrans.grad(log1pexp)(x) * x_dot
+
+    xs = np.array([-1000.0, -1.0, 0.0, 2.0, 1000.0])
+    want = 2.0 * _sigmoid(xs)
+    np.testing.assert_allclose(ftrans.vmap(ftrans.grad(outer))(xs), want, rtol=1e-13)
+    np.testing.assert_allclose(
+        ftrans.grad(lambda xs: jnp.sum(ftrans.vmap(outer)(xs)))(xs), want, rtol=1e-13)
+    # second order through both rules: d/dx 2 sigmoid(x) (where exp does not overflow)
+    xs = xs[1:-1]
+    s = _sigmoid(xs)
+    np.testing.assert_allclose(
+        ftrans.grad(lambda xs: jnp.sum(ftrans.vmap(ftrans.grad(outer))(xs)))(xs),
+        2.0 * s * (1.0 - s), rtol=1e-12)
+    np.testing.assert_allclose(ftrans.vmap(ftrans.grad(ftrans.grad(outer)))(xs),
+                               2.0 * s * (1.0 - s), rtol=1e-12)

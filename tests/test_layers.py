@@ -23,31 +23,15 @@ ATTACHMENT = {
     ("ftrans.numpy._dispatch", "ftrans.numpy"),
 }
 
-# Imports that break the picture today, in modules outside this test's
-# change: each is to be fixed in its module, and its entry removed here (an
-# entry whose import is gone fails test_allowed_imports_still_exist). In a
-# cycle inside one layer, the entry is the edge against the order that the
-# module-level imports set. (importer, imported): what the import is for.
-UPWARD_IMPORTS_TO_FIX = {
-    # a lower layer importing a higher one
-    ("ftrans.ad_util", "ftrans.prims.elementwise"): "add_tangents binds add",
-    ("ftrans.ad_util", "ftrans.prims.shape"): "zeros binds full",
-    ("ftrans.array", "ftrans.numpy._indexing"): "Array.at and traced Array[i]",
-    # cycles in the IR layer (order: core < pretty, check < tracing < array)
-    ("ftrans.core", "ftrans.tracing"): "Primitive.bind calls tracing.bind",
-    ("ftrans.core", "ftrans.pretty"): "Jaxpr.__str__, ClosedJaxpr.__str__",
-    ("ftrans.tracing", "ftrans.array"): "bind unwraps Arrays, leave wraps results",
-    # cycles in prims/ (order: _families < elementwise < shape < reductions)
-    ("ftrans.prims._families", "ftrans.prims.elementwise"): "family rules bind primitives",
-    ("ftrans.prims._families", "ftrans.prims.shape"): "family rules bind primitives",
-    ("ftrans.prims._families", "ftrans.prims.reductions"): "family rules bind primitives",
-    ("ftrans.prims.shape", "ftrans.prims.reductions"): "rules bind reductions",
-    # cycles in numpy/ (order: _ufuncs < _reductions < _shape < _indexing)
-    ("ftrans.numpy._ufuncs", "ftrans.numpy._shape"): "asarray of a list of tracers stacks",
-    ("ftrans.numpy._ufuncs", "ftrans.numpy._reductions"): "array_equal, allclose use all",
-    ("ftrans.numpy._ufuncs", "ftrans.numpy._indexing"): "where(condition) is nonzero",
-    ("ftrans.numpy._shape", "ftrans.numpy._indexing"): "take",
-}
+# Imports that break the picture today, to be fixed in their modules (an
+# entry whose import is gone fails test_allowed_imports_still_exist).
+# (importer, imported): what the import is for.
+UPWARD_IMPORTS_TO_FIX: dict = {}
+
+# The second documented pattern: inside prims/, a rule binds primitives of a
+# sibling module and imports it inside the rule (function-local), so these
+# edges may close cycles; module-level imports of prims/ may not.
+RULE_PACKAGE = "ftrans.prims"
 
 
 def _modules() -> dict:
@@ -87,20 +71,45 @@ def _imported(importer: str, node) -> list:
             else _module_of(base) for alias in node.names]
 
 
-def _edges() -> dict:
-    """``{(importer, imported): [line, ...]}`` over every import in ``ftrans/``."""
-    edges = collections.defaultdict(list)
+def _module_level_imports(tree) -> set:
+    """The import nodes that run when the module is imported (not inside a
+    function)."""
+    found, todo = set(), list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.add(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _edges() -> tuple:
+    """``{(importer, imported): [line, ...]}`` over every import in
+    ``ftrans/``, and the set of edges made by module-level imports."""
+    edges, module_level = collections.defaultdict(list), set()
     for importer, path in MODULES.items():
         tree = ast.parse(path.read_text(), filename=str(path))
+        top = _module_level_imports(tree)
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 for imported in _imported(importer, node):
                     if imported is not None and imported != importer:
                         edges[importer, imported].append(node.lineno)
-    return {edge: sorted(set(lines)) for edge, lines in edges.items()}
+                        if node in top:
+                            module_level.add((importer, imported))
+    return {edge: sorted(set(lines)) for edge, lines in edges.items()}, module_level
 
 
-EDGES = _edges()
+EDGES, MODULE_LEVEL = _edges()
+
+
+def _rule_import(edge) -> bool:
+    """A function-local import between two prims/ modules: a rule binding a
+    sibling's primitives (the documented pattern)."""
+    importer, imported = edge
+    return (edge not in MODULE_LEVEL and importer.startswith(RULE_PACKAGE + ".")
+            and imported.startswith(RULE_PACKAGE + "."))
 
 
 def _where(edge) -> str:
@@ -238,7 +247,8 @@ def _shortest_cycle(graph, component) -> list:
 def test_no_import_cycle_but_the_attachment():
     graph = collections.defaultdict(set)
     for edge in EDGES:
-        if edge not in ATTACHMENT and edge not in UPWARD_IMPORTS_TO_FIX:
+        if edge not in ATTACHMENT and edge not in UPWARD_IMPORTS_TO_FIX \
+                and not _rule_import(edge):
             graph[edge[0]].add(edge[1])
             graph[edge[1]]
     problems = []
@@ -249,7 +259,18 @@ def test_no_import_cycle_but_the_attachment():
                 f"cycle {' -> '.join(cycle)} (one of the cycles among {component}):\n  "
                 + "\n  ".join(_where(e) for e in zip(cycle, cycle[1:])))
     assert not problems, "import cycles (docs/architecture.md allows only the " \
-        "numpy <-> _methods attachment):\n" + "\n".join(problems)
+        "numpy <-> _methods attachment and rules' imports inside prims/):\n" + \
+        "\n".join(problems)
+
+
+def test_prims_module_level_imports_have_no_cycle():
+    graph = collections.defaultdict(set)
+    for importer, imported in MODULE_LEVEL:
+        if importer.startswith(RULE_PACKAGE + ".") and imported.startswith(RULE_PACKAGE + "."):
+            graph[importer].add(imported)
+            graph[imported]
+    cycles = [c for c in _components(graph) if len(c) > 1]
+    assert not cycles, f"module-level import cycles inside prims/: {cycles}"
 
 
 def test_allowed_imports_still_exist():

@@ -8,7 +8,8 @@ and the ``public`` boundary every exported function passes), ``_reductions``, ``
 ``_creation``, ``_sorting`` (``sort``, ``median``, ``quantile``, ...),
 ``_indexing`` (``x[idx]``, ``x.at[idx]``), ``_linalg_ops``
 (``dot``, ``matmul``, ``einsum``, ...), ``linalg``, and ``_methods``, which
-attaches the operators and array methods to traced arrays.
+attaches the operators and array methods to traced arrays, and ``x.at`` and
+traced indexing to ``ftrans.Array``.
 """
 
 from numpy import (bool_, complex64, complex128, complexfloating, dtype, e, euler_gamma,  # noqa: F401
@@ -49,6 +50,6 @@ def _export_public():
 
 _export_public()
 
-from ftrans.numpy import _methods  # noqa: F401,E402  (attaches operators to Tracer)
+from ftrans.numpy import _methods  # noqa: F401,E402  (operators on Tracer, .at on Array)
 
 bool = bool_  # noqa: A001  (jnp.bool, as numpy 2 and the array API)

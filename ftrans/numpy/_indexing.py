@@ -32,14 +32,17 @@ import numpy as np
 from ftrans import lax
 from ftrans.array import leave
 from ftrans.errors import ConcretizationError, concretization_message
-from ftrans.numpy._ufuncs import (_dtype, _shape, add, asarray, broadcast_to_shape,
-                                  clip, floor_divide, less, logical_and, multiply,
-                                  promote, remainder, true_divide, where)
+from ftrans.numpy._reductions import _normalize_axis
+from ftrans.numpy._shape import _slice_axis, concatenate, ndim, ravel, reshape
+from ftrans.numpy._ufuncs import (_concrete, _dtype, _shape, add, asarray,
+                                  broadcast_to_shape, clip, floor_divide, less,
+                                  logical_and, multiply, promote, remainder, subtract,
+                                  true_divide, where)
 from ftrans.tracing import Tracer
-from ftrans.typing import Array, ArrayLike, Shape
+from ftrans.typing import Array, ArrayLike, Axis, Shape
 
 __all__ = [
-    "take", "take_along_axis", "nonzero", "argwhere", "flatnonzero", "ix_",
+    "take", "take_along_axis", "roll", "argwhere", "flatnonzero", "ix_",
     "unravel_index", "ravel_multi_index", "compress", "put", "at",
 ]
 
@@ -603,8 +606,6 @@ def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, mode: str | 
     >>> jnp.take([10.0, 20.0, 30.0], [2, -1, 3], mode="fill")
     array([30., 30., nan])
     """
-    from ftrans.numpy._reductions import _normalize_axis
-    from ftrans.numpy._shape import ravel
     if mode not in _TAKE_MODES:
         raise ValueError(f"take: unknown mode {mode!r}; expected one of {_TAKE_MODES}")
     a = asarray(a)
@@ -651,8 +652,6 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None,
            [50.]])
     """
     _check_mode(mode)
-    from ftrans.numpy._reductions import _normalize_axis
-    from ftrans.numpy._shape import ravel
     arr = asarray(arr)
     if axis is None:
         arr, axis = ravel(arr), 0
@@ -674,27 +673,38 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None,
         else np.asarray(arr[tuple(idx)])
 
 
-def _concrete(a, what):
-    if type(a) is Tracer:
-        return a.concrete_value(what)
-    return np.asarray(a)
-
-
-def nonzero(a: ArrayLike, *, size: int | None = None,
-            fill_value: ArrayLike | None = None) -> tuple[np.ndarray, ...]:
-    """The indices of the nonzero elements (concrete arrays only: the result's
-    shape depends on the values).
+def roll(a: ArrayLike, shift: int | Sequence[int], axis: Axis = None) -> Array:
+    """Shift elements cyclically along ``axis`` (of the flattened array if None).
+    ``shift`` may be traced.
 
     >>> import ftrans.numpy as jnp
-    >>> jnp.nonzero([0.0, 2.0, 3.0])
-    (array([1, 2]),)
+    >>> jnp.roll([1, 2, 3, 4], 1)
+    array([4, 1, 2, 3])
     """
-    out = np.nonzero(_concrete(a, "jnp.nonzero (its output shape depends on values)"))
-    if size is not None:
-        fill = 0 if fill_value is None else fill_value
-        out = tuple(np.concatenate([o[:size], np.full(builtins.max(size - len(o), 0),
-                                                      fill, o.dtype)]) for o in out)
-    return out
+    a = asarray(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), _shape(a))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    scalar_shift = shift.ndim == 0 if type(shift) is Tracer else np.ndim(shift) == 0
+    shifts = (shift,) * len(axes) if scalar_shift else tuple(shift)
+    if len(shifts) != len(axes):
+        if len(axes) == 1:
+            axes = axes * len(shifts)
+        else:
+            raise ValueError("roll: shift and axis must have the same length")
+    for sh, ax in zip(shifts, axes):
+        ax = _normalize_axis(ax, ndim(a))
+        n = _shape(a)[ax]
+        if n == 0:
+            continue
+        if type(sh) is Tracer:
+            idx = remainder(subtract(np.arange(n), sh), n)
+            a = take(a, idx, axis=ax)
+            continue
+        k = int(sh) % n
+        if k:
+            a = concatenate([_slice_axis(a, ax, n - k, n), _slice_axis(a, ax, 0, n - k)], ax)
+    return a
 
 
 def argwhere(a: ArrayLike) -> np.ndarray:
@@ -742,7 +752,6 @@ def put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, mode: str | None = None, *,
     if inplace:
         raise ValueError("jnp.put cannot modify arrays in place; use "
                          "jnp.put(a, ind, v, inplace=False) or a.at[ind].set(v)")
-    from ftrans.numpy._shape import ravel
     a = asarray(a)
     flat_ind = ravel(asarray(ind))
     n = _shape(flat_ind)[0]

@@ -1,12 +1,17 @@
 """Operators and array methods on ``Tracer``: ``x + y``, ``x @ y``, ``x[i]``,
 ``x.sum()``, ``x.T``, ``x.at[i].set(v)``, ... — each defers to the
 ftrans.numpy function of the same meaning. ``x.sort()`` returns a sorted
-copy, as in JAX (numpy sorts in place)."""
+copy, as in JAX (numpy sorts in place). On ``ftrans.Array``, the arrays
+ftrans returns, it attaches ``x.at`` and ``x[i]`` with a traced index."""
 
 from __future__ import annotations
 
+import numpy as np
+
 import ftrans.numpy as jnp
+from ftrans.array import Array
 from ftrans.numpy import _dispatch
+from ftrans.numpy._indexing import AtIndexer, getitem
 from ftrans.tracing import Tracer
 
 __all__: list = []
@@ -85,3 +90,40 @@ Tracer.reshape = _reshape
 Tracer.astype = lambda self, dtype: jnp.asarray(self, dtype=dtype)
 Tracer.transpose = lambda self, *axes: jnp.transpose(
     self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else (axes or None))
+
+
+# --- ftrans.Array: x.at[idx] and x[i] with a traced index ------------------------------
+
+_ndarray_getitem = np.ndarray.__getitem__
+
+
+def _holds_tracer(idx) -> bool:
+    for i in idx:
+        t = type(i)
+        if t is Tracer or ((t is tuple or t is list) and _holds_tracer(i)):
+            return True
+    return False
+
+
+def _array_getitem(self, idx):
+    # the fast path is numpy's; an index holding a tracer is traced
+    t = type(idx)
+    if t is Tracer or ((t is tuple or t is list) and _holds_tracer(idx)):
+        return getitem(self.view(np.ndarray), idx)
+    return _ndarray_getitem(self, idx)
+
+
+def _array_at(self) -> AtIndexer:
+    """Functional updates, as JAX's ``x.at[idx].set(v)`` (``add``, ``multiply``,
+    ``min``, ``max``, ``get``, ...); ``x`` itself is not modified.
+
+    >>> import ftrans.numpy as jnp
+    >>> x = jnp.ones(3)
+    >>> x.at[0].add(1.0), x
+    (array([2., 1., 1.]), array([1., 1., 1.]))
+    """
+    return AtIndexer(self.view(np.ndarray))
+
+
+Array.__getitem__ = _array_getitem
+Array.at = property(_array_at)

@@ -16,14 +16,16 @@ import numpy as np
 from ftrans import lax
 from ftrans.dtypes import to_inexact
 from ftrans.numpy._ufuncs import (_as_bool, _dtype, _shape, add, asarray,
-                                  broadcast_to_shape, isnan, logical_not, multiply, promote,
-                                  sqrt, square, subtract, true_divide, where)
+                                  broadcast_to_shape, equal, isclose, isnan, logical_and,
+                                  logical_not, logical_or, multiply, promote, sqrt, square,
+                                  subtract, true_divide, where)
 from ftrans.tracing import Tracer
 from ftrans.typing import Array, ArrayLike, Axis, DTypeLike
 
 __all__ = [
     "sum", "prod", "product", "mean", "max", "min", "amax", "amin", "argmax",
-    "argmin", "var", "std", "ptp", "average", "any", "all", "count_nonzero",
+    "argmin", "var", "std", "ptp", "average", "any", "all", "allclose", "array_equal",
+    "count_nonzero",
     "cumsum", "cumprod", "cumulative_sum", "nansum", "nanmean", "nanmax",
     "nanmin", "nanprod", "nanvar", "nanstd",
 ]
@@ -309,6 +311,32 @@ def _boolean_reduction(name, reduce, empty_value):
 
 any = _boolean_reduction("any", lax.reduce_max, False)
 all = _boolean_reduction("all", lax.reduce_min, True)
+
+
+def allclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> Array:
+    """Whether all of ``isclose(a, b)`` hold.
+
+    >>> import ftrans.numpy as jnp
+    >>> bool(jnp.allclose([1.0, 2.0], [1.0, 2.0]))
+    True
+    """
+    return all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> Array | np.bool_:
+    """Whether ``a1`` and ``a2`` have one shape and equal elements.
+
+    >>> import ftrans.numpy as jnp
+    >>> bool(jnp.array_equal([1, 2], [1, 2])), bool(jnp.array_equal([1], [1, 2]))
+    (True, False)
+    """
+    if _shape(a1) != _shape(a2):
+        return np.bool_(False)
+    eq = equal(a1, a2)
+    if equal_nan:
+        eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
+    return all(eq)
 
 
 def count_nonzero(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:

@@ -17,8 +17,8 @@ import numpy as np
 
 from ftrans import lax
 from ftrans.numpy._reductions import _normalize_axis, _reduction_axes
-from ftrans.numpy._ufuncs import (_dtype, _shape, asarray, broadcast_to_shape,
-                                  remainder, result_type, subtract, where)
+from ftrans.numpy._ufuncs import (_dtype, _shape, asarray, broadcast_to_shape, result_type,
+                                  subtract, where)
 from ftrans.tracing import Tracer
 from ftrans.typing import Array, ArrayLike, Axis, DTypeLike, Shape
 
@@ -28,7 +28,7 @@ __all__ = [
     "concatenate", "concat", "stack", "unstack", "hstack", "vstack",
     "row_stack", "dstack", "column_stack", "append", "split", "array_split",
     "hsplit", "vsplit", "dsplit", "tile", "repeat", "broadcast_to",
-    "broadcast_arrays", "broadcast_shapes", "flip", "fliplr", "flipud", "roll",
+    "broadcast_arrays", "broadcast_shapes", "flip", "fliplr", "flipud",
     "rot90", "atleast_1d", "atleast_2d", "atleast_3d", "diagonal", "tril",
     "triu", "pad", "diff",
 ]
@@ -540,8 +540,9 @@ def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None, *,
     if reps.shape != (s[ax],):
         raise ValueError(f"repeat: repeats of shape {reps.shape} do not match axis "
                          f"{ax} of length {s[ax]}")
-    from ftrans.numpy._indexing import take
-    return take(a, np.repeat(np.arange(s[ax]), reps), axis=ax)
+    # each output position reads an entry numpy's repeat of the positions names
+    # (in bounds: jnp.take would only check them)
+    return lax.gather(a, np.asarray(np.repeat(np.arange(s[ax]), reps), np.int64), ax)
 
 
 def broadcast_to(array: ArrayLike, shape: int | Shape) -> Array:
@@ -578,7 +579,7 @@ def broadcast_arrays(*args: ArrayLike) -> list[Array]:
     return [broadcast_to_shape(a, s) for a in args]
 
 
-# --- flipping and rolling ---------------------------------------------------------------
+# --- flipping (roll, a gather when its shift is traced, is in _indexing) ------------
 
 def flip(m: ArrayLike, axis: Axis = None) -> Array:
     """Reverse the order of elements along ``axis`` (all axes by default).
@@ -614,41 +615,6 @@ def flipud(m: ArrayLike) -> Array:
     if ndim(m) < 1:
         raise ValueError("flipud: input must be >= 1-d")
     return flip(m, 0)
-
-
-def roll(a: ArrayLike, shift: int | Sequence[int], axis: Axis = None) -> Array:
-    """Shift elements cyclically along ``axis`` (of the flattened array if None).
-    ``shift`` may be traced.
-
-    >>> import ftrans.numpy as jnp
-    >>> jnp.roll([1, 2, 3, 4], 1)
-    array([4, 1, 2, 3])
-    """
-    a = asarray(a)
-    if axis is None:
-        return reshape(roll(ravel(a), shift, 0), _shape(a))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    scalar_shift = shift.ndim == 0 if type(shift) is Tracer else np.ndim(shift) == 0
-    shifts = (shift,) * len(axes) if scalar_shift else tuple(shift)
-    if len(shifts) != len(axes):
-        if len(axes) == 1:
-            axes = axes * len(shifts)
-        else:
-            raise ValueError("roll: shift and axis must have the same length")
-    for sh, ax in zip(shifts, axes):
-        ax = _normalize_axis(ax, ndim(a))
-        n = _shape(a)[ax]
-        if n == 0:
-            continue
-        if type(sh) is Tracer:
-            from ftrans.numpy._indexing import take
-            idx = remainder(subtract(np.arange(n), sh), n)
-            a = take(a, idx, axis=ax)
-            continue
-        k = int(sh) % n
-        if k:
-            a = concatenate([_slice_axis(a, ax, n - k, n), _slice_axis(a, ax, 0, n - k)], ax)
-    return a
 
 
 def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Array:
@@ -778,12 +744,12 @@ def pad(array: ArrayLike, pad_width: int | Sequence[int] | Sequence[Sequence[int
         return lax.pad(array, value, tuple((lo, hi, 0) for lo, hi in widths))
     if mode not in ("edge", "wrap", "reflect", "symmetric"):
         raise NotImplementedError(f"pad: mode {mode!r} is not supported")
-    from ftrans.numpy._indexing import take
     for ax, (lo, hi) in enumerate(widths):
         if lo or hi:
             # numpy's own pad of the positions says where each output comes from
+            # (in bounds: jnp.take would only check them)
             src = np.pad(np.arange(_shape(array)[ax]), (lo, hi), mode=mode)
-            array = take(array, src, axis=ax)
+            array = lax.gather(array, np.asarray(src, np.int64), ax)
     return array
 
 

@@ -10,6 +10,7 @@ written so that their derivatives stay finite where numpy's values are.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import math
 from typing import Callable, Sequence, overload
@@ -33,13 +34,13 @@ __all__ = [
     "arccosh", "arctanh", "asin", "acos", "atan", "atan2", "asinh", "acosh",
     "atanh", "sqrt", "cbrt", "square", "reciprocal", "hypot", "floor", "ceil",
     "round", "around", "rint", "trunc", "fix", "maximum", "minimum", "fmax",
-    "fmin", "clip", "where", "select", "sinc", "deg2rad", "rad2deg",
+    "fmin", "clip", "where", "nonzero", "select", "sinc", "deg2rad", "rad2deg",
     "degrees", "radians", "logaddexp", "logaddexp2", "isfinite", "isnan",
     "isinf", "isposinf", "isneginf", "signbit", "copysign", "heaviside",
     "nan_to_num", "equal", "not_equal", "less", "less_equal", "greater",
     "greater_equal", "logical_and", "logical_or", "logical_not",
     "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-    "bitwise_invert", "invert", "isclose", "allclose", "array_equal", "conj",
+    "bitwise_invert", "invert", "isclose", "conj",
     "conjugate", "real", "imag",
 ]
 
@@ -59,11 +60,21 @@ def asarray(x: ArrayLike, dtype: DTypeLike | None = None, order: str | None = No
     if type(x) is Tracer:
         return x if dtype is None else lax.convert_element_type(x, dtype)
     if isinstance(x, (list, tuple)) and any(type(e) is Tracer for e in _leaves(x)):
-        from ftrans.numpy._shape import stack
         parts = [asarray(e) for e in x]
         dt = dtype if dtype is not None else result_type(*parts)
-        return stack([asarray(p, dt) for p in parts])
+        return _stack_rows([asarray(p, dt) for p in parts])
     return np.array(x, dtype=dtype, copy=True) if copy else np.asarray(x, dtype=dtype)
+
+
+def _stack_rows(parts):
+    """``jnp.stack(parts)`` of arrays of one dtype, written with ``lax`` here
+    (``_shape``, which defines ``stack``, builds on this module)."""
+    shapes = {tuple(_shape(p)) for p in parts}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all input arrays must have the same shape, got "
+                         f"{sorted(shapes)}")
+    rows = [lax.reshape(p, (1,) + tuple(_shape(p))) for p in parts]
+    return rows[0] if len(rows) == 1 else lax.concatenate(rows, 0)
 
 
 def astype(x: ArrayLike, dtype: DTypeLike, /, *, copy: bool = False) -> Array:
@@ -722,7 +733,6 @@ def where(condition: ArrayLike, x: ArrayLike | None = None,
     array([ 1., -1.])
     """
     if x is None and y is None:
-        from ftrans.numpy._indexing import nonzero
         return nonzero(condition)
     if x is None or y is None:
         raise TypeError("where: give both x and y, or neither")
@@ -732,6 +742,29 @@ def where(condition: ArrayLike, x: ArrayLike | None = None,
     like = (cond, x, y)
     cond, x, y = (broadcast_to_shape(a, shape) for a in like)
     return lax.select_n(cond, y, x)
+
+
+def _concrete(a, what):
+    if type(a) is Tracer:
+        return a.concrete_value(what)
+    return np.asarray(a)
+
+
+def nonzero(a: ArrayLike, *, size: int | None = None,
+            fill_value: ArrayLike | None = None) -> tuple[np.ndarray, ...]:
+    """The indices of the nonzero elements (concrete arrays only: the result's
+    shape depends on the values); ``where`` with only a condition.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.nonzero([0.0, 2.0, 3.0])
+    (array([1, 2]),)
+    """
+    out = np.nonzero(_concrete(a, "jnp.nonzero (its output shape depends on values)"))
+    if size is not None:
+        fill = 0 if fill_value is None else fill_value
+        out = tuple(np.concatenate([o[:size], np.full(builtins.max(size - len(o), 0),
+                                                      fill, o.dtype)]) for o in out)
+    return out
 
 
 def _as_bool(x):
@@ -956,34 +989,6 @@ def isclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08
     if equal_nan:
         close = logical_or(close, logical_and(isnan(a), isnan(b)))
     return close
-
-
-def allclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08,
-             equal_nan: bool = False) -> Array:
-    """Whether all of ``isclose(a, b)`` hold.
-
-    >>> import ftrans.numpy as jnp
-    >>> bool(jnp.allclose([1.0, 2.0], [1.0, 2.0]))
-    True
-    """
-    from ftrans.numpy._reductions import all as all_
-    return all_(isclose(a, b, rtol, atol, equal_nan))
-
-
-def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> Array | np.bool_:
-    """Whether ``a1`` and ``a2`` have one shape and equal elements.
-
-    >>> import ftrans.numpy as jnp
-    >>> bool(jnp.array_equal([1, 2], [1, 2])), bool(jnp.array_equal([1], [1, 2]))
-    (True, False)
-    """
-    from ftrans.numpy._reductions import all as all_
-    if _shape(a1) != _shape(a2):
-        return np.bool_(False)
-    eq = equal(a1, a2)
-    if equal_nan:
-        eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
-    return all_(eq)
 
 
 # --- complex parts (real arrays only) ---------------------------------------------------

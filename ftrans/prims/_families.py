@@ -13,6 +13,9 @@ Elementwise (``prims/elementwise.py``):
 - ``comparison(name, impl)``: a boolean ``binary`` with zero tangent.
 - ``minmax(name, impl, x_wins)``: ``max``/``min``, ties splitting the tangent.
 
+Every elementwise member batches by ``def_elementwise_batch``: the operands
+meet on one batch axis, an unbatched rank-0 operand broadcasts itself.
+
 Reductions (``prims/reductions.py``):
 
 - ``reduction(name, impl)``: the shape rule of a reduction over ``axes``.
@@ -21,6 +24,9 @@ Reductions (``prims/reductions.py``):
 - ``arg_reduction(name, impl)``: ``argmax``/``argmin`` (integer outputs).
 - ``cumulative(name, impl, combine=..., identity=...)``: running reductions
   along ``axis``, differentiated through a prefix scan of ``combine``.
+
+They batch by renumbering ``axes``/``axis`` past the batch axis, which stays
+where it is (moved left by the reduced axes before it).
 
 Structural (``prims/shape.py``):
 
@@ -201,6 +207,17 @@ def binary_shape(name: str, x: ShapedArray, y: ShapedArray) -> tuple:
 
 # --- elementwise families -----------------------------------------------------------
 
+def def_elementwise_batch(prim: Primitive) -> None:
+    """The batch rule of an elementwise primitive: operands aligned on one
+    batch axis (``_batching.elementwise_batch``), an unbatched rank-0 operand
+    left to broadcast itself."""
+
+    @prim.def_batch
+    def _elementwise_batch(axis_size, args, dims, **params):
+        from ftrans.prims._batching import elementwise_batch
+        return elementwise_batch(prim)(axis_size, args, dims, **params)
+
+
 def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None,
           kinds: str = "fc") -> Primitive:
     """An elementwise one-operand primitive whose output type is its input type.
@@ -220,6 +237,7 @@ def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None
         check_kinds(name, kinds, x)
         return x
 
+    def_elementwise_batch(prim)
     if _is_zero(derivative):
         def_zero_jvp(prim)
     elif derivative is not None:
@@ -251,6 +269,7 @@ def binary(name: str, impl: Callable, *, kinds: str = "biufc", out_dtype=None,
         check_kinds(name, kinds, x, y)
         return ShapedArray(binary_shape(name, x, y), out_dtype or x.dtype)
 
+    def_elementwise_batch(prim)
     if _is_zero(derivative):
         def_zero_jvp(prim)
     elif derivative is not None:
@@ -317,6 +336,13 @@ def reduction(name: str, impl: Callable, *, allow_bool: bool = False) -> Primiti
             no_bool(name, x)
         return reduced_aval(name, x, axes)
 
+    @prim.def_batch
+    def _reduction_batch(axis_size, args, dims, axes):
+        from ftrans.prims._batching import shift_axis
+        (x,), (d,) = args, dims
+        out_d = d - sum(a < d for a in axes)  # the reduced axes before the batch's
+        return prim.bind(x, axes=tuple(shift_axis(a, d) for a in axes)), out_d
+
     return prim
 
 
@@ -360,6 +386,13 @@ def arg_reduction(name: str, impl: Callable) -> Primitive:
                             f"{np.dtype(index_dtype)}")
         return ShapedArray(x.shape[:axis] + x.shape[axis + 1:], index_dtype)
 
+    @prim.def_batch
+    def _arg_reduction_batch(axis_size, args, dims, axis, index_dtype):
+        from ftrans.prims._batching import shift_axis
+        (x,), (d,) = args, dims
+        out = prim.bind(x, axis=shift_axis(axis, d), index_dtype=index_dtype)
+        return out, d - (axis < d)
+
     def_zero_jvp(prim)
     return prim
 
@@ -386,6 +419,12 @@ def cumulative(name: str, impl: Callable, *, combine: Primitive | None = None,
         if not 0 <= axis < x.ndim:
             raise ValueError(f"{name}: axis {axis} is out of bounds for {x.str_short()}")
         return x
+
+    @prim.def_batch
+    def _cumulative_batch(axis_size, args, dims, axis, reverse):
+        from ftrans.prims._batching import shift_axis
+        (x,), (d,) = args, dims
+        return prim.bind(x, axis=shift_axis(axis, d), reverse=reverse), d
 
     if combine is not None:
         @prim.def_jvp
@@ -443,6 +482,36 @@ def scatter_op(name: str, impl: Callable) -> Primitive:
                 f"indices.shape + x.shape[axis+1:] for x {x.str_short()}, indices "
                 f"{indices.str_short()}, axis {axis}), got {updates.str_short()}")
         return x
+
+    @prim.def_batch
+    def _scatter_batch(axis_size, args, dims, axis):
+        from ftrans.prims._batching import at_dim, fold_batch, fold_indices
+        from ftrans.prims.shape import reshape
+        (x, indices, updates), (xd, idd, ud) = args, dims
+        k = get_aval(indices).ndim - (idd is not None)
+        if idd is None:
+            # one batch axis p of x, and the matching axis of the updates
+            # (x.shape[:axis] + indices.shape + x.shape[axis+1:])
+            if xd is not None:
+                p = xd
+            elif ud < axis or ud >= axis + k:
+                p = ud if ud < axis else ud - k + 1
+            else:  # the updates are batched inside the index axes
+                p = 0
+            ax = axis + (p <= axis)
+            x = at_dim(x, xd, axis_size, p)
+            updates = at_dim(updates, ud, axis_size, p if p < ax else p - 1 + k)
+            return prim.bind(x, indices, updates, axis=ax), p
+        # indices differing between examples: example b writes block b of the
+        # axis with the batch folded into it (each example's updates keep
+        # their order, so repeated indices combine as in the loop)
+        shape = list(get_aval(x).shape)
+        if xd is not None:
+            del shape[xd]
+        out = prim.bind(fold_batch(x, xd, axis, axis_size),
+                        fold_indices(indices, idd, shape[axis], axis_size),
+                        at_dim(updates, ud, axis_size, axis), axis=axis)
+        return reshape(out, shape[:axis] + [axis_size] + shape[axis:]), axis
 
     return prim
 

@@ -5,7 +5,10 @@ sub-jaxprs with the same passes as everything else: the JVP of a scan is a
 scan of the JVP body; partial evaluation splits the body, stacking per-step
 residuals along the scan axis so the forward pass runs once; the transpose is
 a reverse scan of the transposed body. ``while_loop`` differentiates in
-forward mode only (its trip count is not known before it runs).
+forward mode only (its trip count is not known before it runs). Batching
+batches the sub-jaxprs (``vmap_jaxpr``) in one layout; a batched branch index
+runs every branch and selects, a batched loop predicate runs the loop until
+every example has finished, freezing the finished ones.
 """
 
 from __future__ import annotations
@@ -20,15 +23,20 @@ from ftrans.core import (ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArra
                          get_aval)
 from ftrans.errors import fn_name
 from ftrans.eval import eval_closed
+from ftrans.prims._batching import at_dim, move_axis, move_outputs
 from ftrans.prims._subjaxpr import (add_unused_inputs, as_operand, groups,
                                     hoist_consts, reorder, trace_tree_fn)
-from ftrans.prims.elementwise import convert_element_type, max as max_, min as min_
-from ftrans.prims.shape import concatenate, reshape, slice as slice_
+from ftrans.prims.elementwise import (convert_element_type, max as max_, min as min_,
+                                      ne, select_n)
+from ftrans.prims.reductions import reduce_max
+from ftrans.prims.shape import broadcast_in_dim, concatenate, reshape, slice as slice_
 from ftrans.tracing import trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr, dce_prune, select_inputs
 from ftrans.transforms.jvp import jvp_jaxpr
 from ftrans.transforms.partial_eval import partial_eval_jaxpr
+from ftrans.transforms._memo import memoized
 from ftrans.transforms.transpose import backward_pass, transpose_jaxpr
+from ftrans.transforms.vmap import vmap_jaxpr
 from ftrans.tree_util import tree_flatten, tree_unflatten
 from ftrans.typing import Array, ArrayLike, PyTree
 
@@ -38,6 +46,30 @@ __all__ = ["cond", "switch", "scan", "fori_loop", "while_loop"]
 
 def _types(avals) -> str:
     return "(" + ", ".join(a.str_short() for a in avals) + ")"
+
+
+@memoized
+def _vmap_to(closed: ClosedJaxpr, in_dims, axis_size: int, out_dims) -> ClosedJaxpr:
+    """``closed`` batched along ``in_dims``, its outputs batched along
+    ``out_dims`` (moved or broadcast there): the layout a sub-jaxpr must have
+    when its outputs must agree with another's (branches) or its own inputs
+    (a loop's carry)."""
+    batched, dims = vmap_jaxpr(closed, in_dims, axis_size)
+    return move_outputs(batched, dims, out_dims, axis_size)
+
+
+def _at0(flags) -> list:
+    """Batch dims for values that are batched along axis 0 where ``flags``."""
+    return [0 if f else None for f in flags]
+
+
+def _batched_select(which, cases):
+    """``select_n`` of cases batched along axis 0 by a batched scalar
+    selector (one per example)."""
+    shape = get_aval(cases[0]).shape
+    if len(shape) > 1:
+        which = broadcast_in_dim(which, shape, (0,))
+    return select_n(which, *cases)
 
 
 # --- cond / switch ------------------------------------------------------------------
@@ -219,6 +251,31 @@ def _cond_dce(eqn, used):
 cond_p.dce = _cond_dce
 
 
+@cond_p.def_batch
+def _cond_batch(axis_size, args, dims, branches):
+    (index, *ops), (index_dim, *op_dims) = args, dims
+    n_out = len(branches[0].out_avals)
+    if index_dim is None:
+        # one branch for the whole batch: batch every branch, in one layout (an
+        # output whose batch axis differs between branches, or that only some
+        # branches batch, goes at axis 0 in all)
+        per_branch = [vmap_jaxpr(b, op_dims, axis_size)[1] for b in branches]
+        out_dims = [ds[0] if all(d == ds[0] for d in ds) else 0 for ds in zip(*per_branch)]
+        batched = tuple(_vmap_to(b, op_dims, axis_size, out_dims) for b in branches)
+        return cond_p.bind(index, *ops, branches=batched), out_dims
+    # one branch per example: every branch runs on the whole batch (branches
+    # have no side effects) and each example's result is selected; the index
+    # is clamped into range as the impl does
+    outs = [eval_closed(_vmap_to(b, op_dims, axis_size, [0] * n_out), *ops)
+            for b in branches]
+    if len(branches) == 1:
+        return outs[0], [0] * n_out
+    dt = get_aval(index).dtype
+    index = max_(min_(index, np.full((axis_size,), len(branches) - 1, dt)),
+                 np.zeros((axis_size,), dt))
+    return [_batched_select(index, cases) for cases in zip(*outs)], [0] * n_out
+
+
 def switch(index: ArrayLike, branches: Sequence[Callable[..., PyTree]],
            *operands: PyTree) -> PyTree:
     """Apply ``branches[index](*operands)``; the index is clamped into range.
@@ -285,6 +342,13 @@ def cond(pred: ArrayLike, true_fun: Callable[..., PyTree], false_fun: Callable[.
     6.0
     """
     names = [f"false_fun ({fn_name(false_fun)})", f"true_fun ({fn_name(true_fun)})"]
+    pred = as_operand(pred)
+    aval = get_aval(pred)
+    if aval.dtype.kind != "b" and aval.shape == ():
+        if aval.dtype.kind not in "iuf":
+            raise TypeError(f"cond: the predicate must be a boolean or a number, got "
+                            f"{aval.str_short()}")
+        pred = ne(pred, np.zeros((), aval.dtype))  # any nonzero number is true, as in JAX
     return _switch(pred, [false_fun, true_fun], names, operands)
 
 
@@ -485,6 +549,31 @@ def _scan_dce(eqn, used):
 scan_p.dce = _scan_dce
 
 
+@scan_p.def_batch
+def _scan_batch(axis_size, args, dims, jaxpr, num_consts, num_carry, length, reverse):
+    consts, carry, xs = groups(args, num_consts, num_carry)
+    const_dims, carry_dims, xs_dims = groups(dims, num_consts, num_carry)
+    # the scan walks axis 0 of xs, so a batch there moves to axis 1; a slice of
+    # xs batched along d is batched along d - 1
+    xs = [move_axis(x, 0, 1) if d == 0 else x for x, d in zip(xs, xs_dims)]
+    x_dims = [None if d is None else max(d - 1, 0) for d in xs_dims]
+
+    def carry_batched(flags):  # a carry made batched by the body is batched
+        out_dims = vmap_jaxpr(jaxpr, const_dims + _at0(flags) + x_dims, axis_size)[1]
+        return [d is not None for d in out_dims[:num_carry]]
+
+    carry_dims_in = _at0(_fixpoint(carry_batched, [d is not None for d in carry_dims]))
+    in_dims = const_dims + carry_dims_in + x_dims
+    y_dims = vmap_jaxpr(jaxpr, in_dims, axis_size)[1][num_carry:]
+    body = _vmap_to(jaxpr, in_dims, axis_size, carry_dims_in + y_dims)
+    carry = [c if want is None else at_dim(c, d, axis_size)
+             for c, d, want in zip(carry, carry_dims, carry_dims_in)]
+    outs = scan_p.bind(*consts, *carry, *xs, jaxpr=body, num_consts=num_consts,
+                       num_carry=num_carry, length=length, reverse=reverse)
+    # ys are stacked along axis 0, before the body's batch axis
+    return outs, carry_dims_in + [None if d is None else d + 1 for d in y_dims]
+
+
 def scan(f: Callable[[PyTree, PyTree], tuple[PyTree, PyTree]], init: PyTree,
          xs: PyTree = None, length: int | None = None,
          reverse: bool = False) -> tuple[PyTree, PyTree]:
@@ -634,6 +723,53 @@ def _while_transpose(cts, *args, **params):
         "it runs, so the values of each step cannot be saved for the backward pass. "
         "Use ftrans.lax.scan, or fori_loop with Python int bounds (which lowers to "
         "scan), or forward mode (jvp, jacfwd).")
+
+
+@while_p.def_batch
+def _while_batch(axis_size, args, dims, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    cconsts, bconsts, carry = groups(args, cond_nconsts, body_nconsts)
+    cc_dims, bc_dims, carry_dims = groups(dims, cond_nconsts, body_nconsts)
+
+    def carry_batched(flags):  # a carry made batched by the body is batched
+        return [d is not None for d in vmap_jaxpr(body_jaxpr, bc_dims + _at0(flags),
+                                                  axis_size)[1]]
+
+    flags = _fixpoint(carry_batched, [d is not None for d in carry_dims])
+    pred_dim = vmap_jaxpr(cond_jaxpr, cc_dims + _at0(flags), axis_size)[1][0]
+    if pred_dim is not None:  # examples finish at different steps: all of them differ
+        flags = [True] * len(carry)
+    c_dims = _at0(flags)
+    body = _vmap_to(body_jaxpr, bc_dims + c_dims, axis_size, c_dims)
+    cond = _vmap_to(cond_jaxpr, cc_dims + c_dims, axis_size, [pred_dim])
+    carry = [c if want is None else at_dim(c, d, axis_size)
+             for c, d, want in zip(carry, carry_dims, c_dims)]
+    if pred_dim is None:
+        outs = while_p.bind(*cconsts, *bconsts, *carry, cond_jaxpr=cond, body_jaxpr=body,
+                            cond_nconsts=cond_nconsts, body_nconsts=body_nconsts)
+        return outs, c_dims
+    # A batched predicate: the loop runs while any example runs; it carries
+    # each example's predicate, and an example that has finished keeps its
+    # carry (the body's result on it is discarded).
+    pred = eval_closed(cond, *cconsts, *carry)[0]
+    ncc, nbc = len(cconsts), len(bconsts)
+
+    def any_running(pred, *carry):
+        return [reduce_max(pred, (0,))]
+
+    def step(*args):
+        cc, bc, (pred, *carry) = groups(args, ncc, nbc)
+        new = eval_closed(body, *bc, *carry)
+        new = [_batched_select(pred, [old, x]) for old, x in zip(carry, new)]
+        return eval_closed(cond, *cc, *new)[:1] + new
+
+    avals = [get_aval(x) for x in [pred, *carry]]
+    outs = while_p.bind(
+        *cconsts, *bconsts, pred, *carry,
+        cond_jaxpr=trace_to_jaxpr(any_running, avals, transform="vmap")[0],
+        body_jaxpr=trace_to_jaxpr(step, [get_aval(x) for x in cconsts + bconsts] + avals,
+                                  transform="vmap")[0],
+        cond_nconsts=0, body_nconsts=ncc + nbc)
+    return outs[1:], c_dims
 
 
 def while_loop(cond_fun: Callable[[PyTree], ArrayLike], body_fun: Callable[[PyTree], PyTree],

@@ -8,7 +8,9 @@ a unary function is declared with its derivative (``x_dot * f'(x)``), a
 comparison or a piecewise-constant function has a zero tangent. The
 derivatives are written with primitives, so they can be differentiated
 again. At kinks they follow JAX: ``abs'(0) = 1``, ties in ``max``/``min``
-split the tangent evenly, ``sqrt'(0) = inf``.
+split the tangent evenly, ``sqrt'(0) = inf``. Under ``vmap`` every primitive
+here applies to whole batches: the operands meet on one batch axis
+(``def_elementwise_batch``; ``select_n`` broadcasts rank-0 cases too).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import numpy as np
 from ftrans.ad_util import Zero, check_linear_in, instantiate, is_undefined, zeros
 from ftrans.core import Primitive, get_aval
 from ftrans.prims._families import (binary, binary_tangent, check_kinds, comparison,
-                                    def_identity_with, def_linear, exports, minmax, scalar,
-                                    unary, unbcast)
+                                    def_elementwise_batch, def_identity_with, def_linear,
+                                    exports, minmax, scalar, unary, unbcast)
 from ftrans.typing import Array, ArrayLike, DTypeLike
 
 
@@ -197,6 +199,7 @@ def _pow_jvp(primals, tangents):
 
 
 integer_pow_p = Primitive("integer_pow")
+def_elementwise_batch(integer_pow_p)
 
 
 def integer_pow(x: ArrayLike, y: int) -> Array:
@@ -918,6 +921,16 @@ def _select_n_jvp(primals, tangents):
     return out, select_n(which, *[instantiate(t) for t in tangents[1:]])
 
 
+@select_n_p.def_batch
+def _select_n_batch(axis_size, args, dims):
+    # the cases must share one type, so an unbatched rank-0 case is broadcast
+    # like the others; only a rank-0 unbatched selector may stay as it is
+    from ftrans.prims._batching import align_elementwise
+    keep = [True] + [False] * (len(args) - 1)
+    lined_up, to = align_elementwise(args, dims, axis_size, keep_scalar=keep)
+    return select_n(*lined_up), to
+
+
 @select_n_p.def_transpose
 def _select_n_transpose(ct, which, *cases):
     # the cotangent flows to the case that was selected, zero to the others
@@ -929,6 +942,7 @@ def _select_n_transpose(ct, which, *cases):
 
 
 convert_element_type_p = Primitive("convert_element_type")
+def_elementwise_batch(convert_element_type_p)
 
 
 def convert_element_type(x: ArrayLike, new_dtype: DTypeLike) -> Array:

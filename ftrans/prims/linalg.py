@@ -23,10 +23,11 @@ from typing_extensions import TypeAlias
 
 from ftrans.ad_util import Zero, add_tangents, check_linear_in, is_undefined
 from ftrans.core import Primitive, ShapedArray, get_aval
+from ftrans.prims._batching import at_dim, broadcast_batch, move_axis, shift_axis
 from ftrans.prims._families import exports
 from ftrans.prims.elementwise import add, convert_element_type, mul, neg, sub
 from ftrans.prims.reductions import reduce_sum
-from ftrans.prims.shape import transpose
+from ftrans.prims.shape import reshape, transpose
 from ftrans.typing import Array, ArrayLike, DTypeLike
 
 DotDimensionNumbers: TypeAlias = tuple[tuple[Sequence[int], Sequence[int]],
@@ -181,6 +182,29 @@ def _dot_general_transpose(ct, x, y, dimension_numbers, preferred_element_type):
     return [None, transpose(r, np.argsort(labels))]
 
 
+@dot_general_p.def_batch
+def _dot_general_batch(axis_size, args, dims, dimension_numbers, preferred_element_type):
+    (x, y), (xd, yd) = args, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    shift = lambda axes, d: tuple(a if d is None else shift_axis(a, d) for a in axes)  # noqa: E731
+    lc, lb, rc, rb = shift(lc, xd), shift(lb, xd), shift(rc, yd), shift(rb, yd)
+    if xd is not None and yd is not None:
+        # both batched: one more batch axis, which dot_general puts first
+        dnums = ((lc, rc), ((xd,) + lb, (yd,) + rb))
+        out_dim = 0
+    elif xd is not None:
+        # a free axis of x: after the batch axes, among x's free axes in order
+        dnums = ((lc, rc), (lb, rb))
+        out_dim = len(lb) + _free(get_aval(x).ndim, lc, lb).index(xd)
+    else:
+        # a free axis of y: after the batch axes and all of x's free axes
+        dnums = ((lc, rc), (lb, rb))
+        n_x_free = len(_free(get_aval(x).ndim, lc, lb))
+        out_dim = len(lb) + n_x_free + _free(get_aval(y).ndim, rc, rb).index(yd)
+    return dot_general_p.bind(x, y, dimension_numbers=dnums,
+                              preferred_element_type=preferred_element_type), out_dim
+
+
 # --- helpers for the matrix primitives -----------------------------------------
 
 def _check_matrices(name, a: ShapedArray) -> int:
@@ -239,6 +263,60 @@ def _half(x):
     return np.asarray(0.5, dtype=get_aval(x).dtype)[()]
 
 
+# The matrix primitives take any leading batch axes, so a batch axis among
+# them stays where it is; only one among the last two (matrix) axes moves, to
+# the front.
+
+def _as_leading(x, d):
+    """``(x, d)`` with the batch axis ``d`` of ``x`` a leading (non-matrix) axis."""
+    if d < get_aval(x).ndim - 2:
+        return x, d
+    return move_axis(x, d, 0), 0
+
+
+def _single_matrix_batch(prim):
+    """The batch rule of a primitive of one batch of matrices whose outputs keep
+    its leading axes (cholesky, det, slogdet)."""
+    def rule(axis_size, args, dims):
+        x, d = _as_leading(args[0], dims[0])
+        out = prim.bind(x)
+        return out, ([d] * len(out) if prim.multiple_results else d)
+    return rule
+
+
+def _common_leading(a, ad, b, bd, axis_size):
+    """``a`` and ``b`` (a matrix and a right-hand side, at least one batched)
+    batched along one common leading axis: ``(a, b, dim)``."""
+    if ad is not None:
+        a, ad = _as_leading(a, ad)
+    if bd is not None:
+        b, bd = _as_leading(b, bd)
+    if ad is None:
+        return broadcast_batch(a, axis_size, bd), b, bd
+    if bd is None:
+        return a, broadcast_batch(b, axis_size, ad), ad
+    if ad != bd:
+        a, b, ad = move_axis(a, ad, 0), move_axis(b, bd, 0), 0
+    return a, b, ad
+
+
+def _fold_batch(solve_fn, b, bd, axis_size, columns: bool):
+    """Solve with one (unbatched) matrix for a batch of right-hand sides ``b``
+    in one call: the batch is folded into the right-hand side's columns
+    (``columns``: ``b`` is (..., n, k), each column solved alone) or rows.
+    Returns ``(x, out_dim)``, ``x`` batched along ``out_dim``."""
+    nd = get_aval(b).ndim
+    to = nd - 1 if columns else nd - 3
+    b = move_axis(b, bd, to)
+    shape = get_aval(b).shape
+    if columns:  # (..., n, k, B) -> (..., n, k*B)
+        folded = shape[:-3] + (shape[-3], shape[-2] * axis_size)
+    else:  # (..., B, n, m) -> (..., B*n, m)
+        folded = shape[:-3] + (axis_size * shape[-2], shape[-1])
+    x = solve_fn(reshape(b, folded))
+    return reshape(x, shape), to
+
+
 # --- cholesky --------------------------------------------------------------------
 
 cholesky_p = Primitive("cholesky")
@@ -285,6 +363,9 @@ def _cholesky_jvp(primals, tangents):
     n = get_aval(x).shape[-1]
     phi = _constant(np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n), get_aval(x))
     return L, _matmul(L, mul(inner, phi))
+
+
+cholesky_p.def_batch(_single_matrix_batch(cholesky_p))
 
 
 # --- triangular_solve ------------------------------------------------------------
@@ -371,6 +452,16 @@ def _triangular_solve_transpose(ct, a, b, transpose_a, **params):
                                           **params)]
 
 
+@triangular_solve_p.def_batch
+def _triangular_solve_batch(axis_size, args, dims, **params):
+    (a, b), (ad, bd) = args, dims
+    if ad is None:  # one matrix: the batch becomes more columns (rows on the right)
+        return _fold_batch(lambda rhs: triangular_solve_p.bind(a, rhs, **params), b, bd,
+                           axis_size, columns=params["left_side"])
+    a, b, d = _common_leading(a, ad, b, bd, axis_size)
+    return triangular_solve_p.bind(a, b, **params), d
+
+
 # --- solve -------------------------------------------------------------------------
 
 solve_p = Primitive("solve")
@@ -416,6 +507,15 @@ def _solve_transpose(ct, a, b):
     return [None, solve(_mT(a), ct)]  # (a⁻¹)ᵀ = (aᵀ)⁻¹
 
 
+@solve_p.def_batch
+def _solve_batch(axis_size, args, dims):
+    (a, b), (ad, bd) = args, dims
+    if ad is None:  # one matrix, factored once: the batch becomes more columns
+        return _fold_batch(lambda rhs: solve(a, rhs), b, bd, axis_size, columns=True)
+    a, b, d = _common_leading(a, ad, b, bd, axis_size)
+    return solve(a, b), d
+
+
 # --- det and slogdet -----------------------------------------------------------------
 
 det_p = Primitive("det")
@@ -448,6 +548,9 @@ def _det_jvp(primals, tangents):
     y = det(a)
     # Jacobi's formula: d det(A) = det(A) tr(A⁻¹ dA)
     return y, mul(y, _trace(solve(a, a_dot)))
+
+
+det_p.def_batch(_single_matrix_batch(det_p))
 
 
 slogdet_p = Primitive("slogdet", multiple_results=True)
@@ -483,6 +586,9 @@ def _slogdet_jvp(primals, tangents):
     sign, logabsdet = slogdet_p.bind(a)
     # d log|det A| = tr(A⁻¹ dA); the sign is locally constant
     return [sign, logabsdet], [Zero(get_aval(sign)), _trace(solve(a, a_dot))]
+
+
+slogdet_p.def_batch(_single_matrix_batch(slogdet_p))
 
 
 __all__ = exports(globals())  # the public functions above: ftrans.lax exports them

@@ -28,7 +28,9 @@ from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims._families import (check_indices, def_linear, def_linear_in,
                                     def_zero_jvp, exports, scatter_extremum, scatter_op,
                                     taken_shape)
-from ftrans.prims.elementwise import div, eq, mul, select_n, sub
+from ftrans.prims.elementwise import (add, convert_element_type, div, eq, mul,
+                                      select_n, sub)
+from ftrans.prims.elementwise import max as max_, min as min_
 from ftrans.typing import Array, ArrayLike, DTypeLike, Shape
 
 
@@ -121,6 +123,16 @@ def _broadcast_in_dim_transpose(ct, x, shape, broadcast_dimensions):
     return [reshape(summed, x.aval.shape)]
 
 
+@broadcast_in_dim_p.def_batch
+def _broadcast_in_dim_batch(axis_size, args, dims, shape, broadcast_dimensions):
+    (x,), (d,) = args, dims
+    # the batch lands right after the output axis of the operand axis before it
+    out_d = broadcast_dimensions[d - 1] + 1 if d else 0
+    moved = tuple(b + (b >= out_d) for b in broadcast_dimensions)
+    return (broadcast_in_dim(x, shape[:out_d] + (axis_size,) + shape[out_d:],
+                             moved[:d] + (out_d,) + moved[d:]), out_d)
+
+
 def full(shape: Shape, value: ArrayLike, dtype: DTypeLike | None = None) -> Array:
     """An array of ``shape`` filled with the scalar ``value`` (a broadcast).
 
@@ -182,6 +194,14 @@ def _reshape_transpose(ct, x, new_sizes):
     return [reshape(ct, x.aval.shape)]
 
 
+@reshape_p.def_batch
+def _reshape_batch(axis_size, args, dims, new_sizes):
+    from ftrans.prims._batching import move_axis
+    (x,), (d,) = args, dims
+    # row-major order mixes the axes, so the batch must lead
+    return reshape(move_axis(x, d, 0), (axis_size,) + new_sizes), 0
+
+
 transpose_p = Primitive("transpose")
 
 
@@ -219,6 +239,13 @@ def _transpose_transpose(ct, x, permutation):
     return [transpose(ct, np.argsort(permutation))]
 
 
+@transpose_p.def_batch
+def _transpose_batch(axis_size, args, dims, permutation):
+    (x,), (d,) = args, dims
+    perm = tuple(p + (p >= d) for p in permutation)
+    return transpose(x, perm[:d] + (d,) + perm[d:]), d
+
+
 squeeze_p = Primitive("squeeze")
 
 
@@ -252,6 +279,13 @@ def_linear(squeeze_p)
 @squeeze_p.def_transpose
 def _squeeze_transpose(ct, x, dimensions):
     return [reshape(ct, x.aval.shape)]
+
+
+@squeeze_p.def_batch
+def _squeeze_batch(axis_size, args, dims, dimensions):
+    (x,), (d,) = args, dims
+    return (squeeze(x, tuple(a + (a >= d) for a in dimensions)),
+            d - builtins.sum(a < d for a in dimensions))
 
 
 expand_dims_p = Primitive("expand_dims")
@@ -291,6 +325,15 @@ def _expand_dims_transpose(ct, x, dimensions):
     return [reshape(ct, x.aval.shape)]
 
 
+@expand_dims_p.def_batch
+def _expand_dims_batch(axis_size, args, dims, dimensions):
+    (x,), (d,) = args, dims
+    # output positions of the operand's axes; the batch goes after axis d - 1's
+    kept = [i for i in range(x.ndim - 1 + len(dimensions)) if i not in dimensions]
+    out_d = kept[d - 1] + 1 if d else 0
+    return expand_dims(x, tuple(a + (a >= out_d) for a in dimensions)), out_d
+
+
 rev_p = Primitive("rev")
 
 
@@ -323,6 +366,12 @@ def_linear(rev_p)
 @rev_p.def_transpose
 def _rev_transpose(ct, x, dimensions):
     return [rev(ct, dimensions)]
+
+
+@rev_p.def_batch
+def _rev_batch(axis_size, args, dims, dimensions):
+    (x,), (d,) = args, dims
+    return rev(x, tuple(a + (a >= d) for a in dimensions)), d
 
 
 # --- concatenate ------------------------------------------------------------------
@@ -388,6 +437,15 @@ def _concatenate_transpose(ct, *xs, dimension):
             cts.append(None)
         start += n
     return cts
+
+
+@concatenate_p.def_batch
+def _concatenate_batch(axis_size, args, dims, dimension):
+    from ftrans.prims._batching import at_dim
+    # join along the first batched operand's batch axis; the others move there
+    d = next(d for d in dims if d is not None)
+    xs = [at_dim(x, xd, axis_size, d) for x, xd in zip(args, dims)]
+    return concatenate(xs, dimension + (dimension >= d)), d
 
 
 # --- pad ----------------------------------------------------------------------------
@@ -475,6 +533,29 @@ def _pad_transpose(ct, x, padding_value, padding_config):
     return [ct_x if is_undefined(x) else None, ct_value]
 
 
+@pad_p.def_batch
+def _pad_batch(axis_size, args, dims, padding_config):
+    from ftrans.prims._batching import at_dim
+    (x, value), (xd, vd) = args, dims
+    if vd is None:
+        config = padding_config[:xd] + ((0, 0, 0),) + padding_config[xd:]
+        return pad(x, value, config), xd
+    # a padding value per example: pad with zeros, then select each example's
+    # value wherever no entry of x landed (a constant mask, computed once)
+    x_aval = get_aval(x)
+    example = x_aval.shape if xd is None else x_aval.shape[:xd] + x_aval.shape[xd + 1:]
+    config = padding_config if xd is None else (
+        padding_config[:xd] + ((0, 0, 0),) + padding_config[xd:])
+    padded = pad(x, _zero_scalar(x_aval.dtype), config)
+    d = 0 if xd is None else xd
+    padded = at_dim(padded, xd, axis_size, d)
+    out_shape = get_aval(padded).shape
+    from_x = _pad_impl(np.ones(example, np.bool_), np.False_, padding_config)
+    from_x = broadcast_in_dim(from_x, out_shape,
+                              tuple(i for i in range(len(out_shape)) if i != d))
+    return select_n(from_x, broadcast_in_dim(value, out_shape, (d,)), padded), d
+
+
 # --- slice ----------------------------------------------------------------------------
 
 slice_p = Primitive("slice")
@@ -536,6 +617,14 @@ def _slice_transpose(ct, x, start_indices, limit_indices, strides):
     return [pad(ct, _zero_scalar(ct.dtype), config)]
 
 
+@slice_p.def_batch
+def _slice_batch(axis_size, args, dims, start_indices, limit_indices, strides):
+    (x,), (d,) = args, dims
+    return slice(x, start_indices[:d] + (0,) + start_indices[d:],
+                 limit_indices[:d] + (axis_size,) + limit_indices[d:],
+                 None if strides is None else strides[:d] + (1,) + strides[d:]), d
+
+
 # --- dynamic_slice, dynamic_update_slice ----------------------------------------------
 
 def _check_starts(name, x: ShapedArray, starts) -> None:
@@ -552,6 +641,31 @@ def _clamped_starts(starts, shape, sizes):
     """As JAX: each start is moved so the window lies inside the array."""
     return [builtins.min(builtins.max(int(s), 0), n - k)
             for s, n, k in zip(starts, shape, sizes)]
+
+
+def _window_positions(axis_size, shape, starts, start_dims, sizes, per_example):
+    """The batch rules' form of a window at batched starts: int64 positions,
+    of shape ``(axis_size,) + sizes``, of each example's window (starts
+    clamped as the impls clamp them) in the row-major flattening of an array
+    of ``shape``, or of the whole batch of them (batch first) if
+    ``per_example``."""
+    strides = [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape))]
+    corner = np.zeros((), np.int64)  # the flat position of each window's first entry
+    for s, sd, n, k, st in zip(starts, start_dims, shape, sizes, strides):
+        s = convert_element_type(s, np.int64)
+        s = min_(max_(s, np.zeros((), np.int64)), np.asarray(n - k, np.int64))
+        corner = add(corner, mul(s, np.asarray(st, np.int64)))  # (axis_size,) or ()
+    if per_example:
+        size = int(np.prod(shape, dtype=np.int64))
+        corner = add(corner, np.arange(axis_size, dtype=np.int64) * size)
+    # offsets of the window's entries from its first one: the same for all
+    offsets = np.zeros(sizes, np.int64)
+    for i, (k, st) in enumerate(zip(sizes, strides)):
+        offsets = offsets + (np.arange(k, dtype=np.int64) * st).reshape(
+            [-1 if j == i else 1 for j in range(len(sizes))])
+    out_shape = (axis_size,) + tuple(sizes)
+    return add(broadcast_in_dim(corner, out_shape, (0,) if get_aval(corner).ndim else ()),
+               broadcast_in_dim(offsets, out_shape, tuple(range(1, len(out_shape)))))
 
 
 dynamic_slice_p = Primitive("dynamic_slice")
@@ -592,6 +706,25 @@ def_linear_in(dynamic_slice_p, (0,))
 @dynamic_slice_p.def_transpose
 def _dynamic_slice_transpose(ct, x, *starts, slice_sizes):
     return [dynamic_update_slice(zeros(x.aval), ct, starts)] + [None] * len(starts)
+
+
+@dynamic_slice_p.def_batch
+def _dynamic_slice_batch(axis_size, args, dims, slice_sizes):
+    from ftrans.prims._batching import move_axis
+    (x, *starts), (xd, *start_dims) = args, dims
+    if all(sd is None for sd in start_dims):
+        starts.insert(xd, np.zeros((), np.int64))
+        return dynamic_slice(x, starts, slice_sizes[:xd] + (axis_size,)
+                             + slice_sizes[xd:]), xd
+    # windows at different places: gather their entries from the flattened x
+    shape = get_aval(x).shape
+    if xd is not None:
+        x = move_axis(x, xd, 0)
+        shape = shape[:xd] + shape[xd + 1:]
+    where = _window_positions(axis_size, shape, starts, start_dims, slice_sizes,
+                              per_example=xd is not None)
+    flat = reshape(x, (int(np.prod(get_aval(x).shape, dtype=np.int64)),))
+    return gather(flat, where, 0), 0
 
 
 dynamic_update_slice_p = Primitive("dynamic_update_slice")
@@ -640,6 +773,29 @@ def _dynamic_update_slice_transpose(ct, x, update, *starts):
     return [ct_x, ct_update] + [None] * len(starts)
 
 
+@dynamic_update_slice_p.def_batch
+def _dynamic_update_slice_batch(axis_size, args, dims):
+    from ftrans.prims._batching import at_dim
+    (x, update, *starts), (xd, ud, *start_dims) = args, dims
+    if all(sd is None for sd in start_dims):
+        d = ud if xd is None else xd
+        starts.insert(d, np.zeros((), np.int64))
+        return dynamic_update_slice(at_dim(x, xd, axis_size, d),
+                                    at_dim(update, ud, axis_size, d), starts), d
+    # windows at different places: scatter into the flattened batch (a window
+    # never repeats a position, so the order of the writes does not matter)
+    shape = get_aval(x).shape if xd is None else (
+        get_aval(x).shape[:xd] + get_aval(x).shape[xd + 1:])
+    u_shape = get_aval(update).shape if ud is None else (
+        get_aval(update).shape[:ud] + get_aval(update).shape[ud + 1:])
+    where = _window_positions(axis_size, shape, starts, start_dims, u_shape,
+                              per_example=True)
+    size = axis_size * int(np.prod(shape, dtype=np.int64))
+    flat = reshape(at_dim(x, xd, axis_size, 0), (size,))
+    out = scatter(flat, where, at_dim(update, ud, axis_size, 0), 0)
+    return reshape(out, (axis_size,) + shape), 0
+
+
 # --- gather ---------------------------------------------------------------------------
 
 gather_p = Primitive("gather")
@@ -678,6 +834,21 @@ def_linear_in(gather_p, (0,))
 def _gather_transpose(ct, x, indices, axis):
     # each gathered entry sends its cotangent back to where it was read
     return [scatter_add(zeros(x.aval), indices, ct, axis), None]
+
+
+@gather_p.def_batch
+def _gather_batch(axis_size, args, dims, axis):
+    from ftrans.prims._batching import fold_batch, fold_indices
+    (x, indices), (xd, idd) = args, dims
+    if idd is None:
+        ax = axis + (xd <= axis)
+        return gather(x, indices, ax), (xd if xd < ax else xd - 1 + _ndim(indices))
+    if xd is None:  # every example reads the same x
+        return gather(x, indices, axis), axis + idd
+    # example b reads block b of the axis with the batch folded into it
+    n = get_aval(x).shape[axis + (xd <= axis)]
+    return gather(fold_batch(x, xd, axis, axis_size),
+                  fold_indices(indices, idd, n, axis_size), axis), axis
 
 
 # --- scatters ---------------------------------------------------------------------------
@@ -889,6 +1060,13 @@ def _iota_abstract_eval(dtype, shape, dimension):
     if any(d < 0 for d in shape) or not 0 <= dimension < len(shape):
         raise TypeError(f"iota: invalid shape {shape} or dimension {dimension}")
     return ShapedArray(shape, dtype)
+
+
+@iota_p.def_batch
+def _iota_batch(axis_size, args, dims, **params):
+    # vmap calls a rule only when an operand is batched, and iota has none
+    raise AssertionError("internal error: vmap called the batch rule of iota, "
+                         "which has no operands and so is never batched")
 
 
 def_zero_jvp(iota_p)

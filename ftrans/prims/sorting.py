@@ -6,15 +6,24 @@ about sorting is built on them in ``ftrans.numpy``: ``sort`` gathers the
 operand with ``argsort``'s permutation, so its derivative is the same
 permutation of the tangent (as in JAX), and ``median``/``quantile`` gather
 the sorted array at static positions and interpolate.
+
+Under ``vmap`` ``argsort`` sorts along its axis renumbered past the batch;
+``searchsorted`` over a batch of values is one search of more values, and
+over a batch of sorted arrays a binary search written with gathers and
+comparisons, all examples at once.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ftrans.core import Primitive, ShapedArray
+from ftrans.core import Primitive, ShapedArray, get_aval
+from ftrans.prims._batching import at_dim, fold_batch, shift_axis
 from ftrans.prims._families import def_zero_jvp, exports
+from ftrans.prims.elementwise import (add, bitwise_and, bitwise_or, convert_element_type, eq,
+                                      le, lt, min as min_, ne, select_n)
 from ftrans.prims.reductions import _axis
+from ftrans.prims.shape import broadcast_in_dim, full, gather
 from ftrans.typing import Array, ArrayLike, DTypeLike
 
 
@@ -66,6 +75,13 @@ def _argsort_abstract_eval(x, axis, descending, index_dtype):
     return ShapedArray(x.shape, index_dtype)
 
 
+@argsort_p.def_batch
+def _argsort_batch(axis_size, args, dims, axis, descending, index_dtype):
+    (x,), (d,) = args, dims
+    return argsort_p.bind(x, axis=shift_axis(axis, d), descending=descending,
+                          index_dtype=index_dtype), d
+
+
 def_zero_jvp(argsort_p)
 
 
@@ -107,6 +123,45 @@ def _searchsorted_abstract_eval(sorted_arr, values, side, index_dtype):
                         "first (ftrans.numpy does this for you)")
     _check_index_dtype("searchsorted", index_dtype, sorted_arr.shape[0])
     return ShapedArray(values.shape, index_dtype)
+
+
+@searchsorted_p.def_batch
+def _searchsorted_batch(axis_size, args, dims, side, index_dtype):
+    (sorted_arr, values), (d_sorted, d_values) = args, dims
+    if d_sorted is None:  # one sorted array for all: the values' batch is an index axis
+        return searchsorted_p.bind(sorted_arr, values, side=side,
+                                   index_dtype=index_dtype), d_values
+    kind = get_aval(sorted_arr).dtype.kind
+    if kind == "c":
+        raise NotImplementedError(
+            "vmap of searchsorted over a batch of sorted complex arrays is not "
+            "implemented (numpy's order of complex NaNs is not a comparison "
+            "primitive); map over the values only, or loop over the sorted arrays")
+    # A binary search of each example's array, all examples at once: the answer
+    # is the length of the prefix whose entries go before the value, found bit
+    # by bit from the highest, each step reading the example's entry from the
+    # batch of arrays folded into one axis.
+    n = get_aval(sorted_arr).shape[1 - d_sorted]
+    flat = fold_batch(sorted_arr, d_sorted, 0, axis_size)
+    values = at_dim(values, d_values, axis_size)
+    shape = get_aval(values).shape
+    # "before" in numpy's order, where NaN sorts after every number
+    v_nan = ne(values, values) if kind == "f" else None
+    if side == "left":  # entry < value
+        def before(e):
+            return lt(e, values) if v_nan is None else bitwise_or(
+                lt(e, values), bitwise_and(v_nan, eq(e, e)))
+    else:  # entry <= value
+        def before(e):
+            return le(e, values) if v_nan is None else bitwise_or(le(e, values), v_nan)
+    offsets = broadcast_in_dim(np.arange(axis_size, dtype=np.int64) * n, shape, (0,))
+    count, n_1 = full(shape, 0, np.int64), np.int64(n - 1)
+    for k in reversed(range(n.bit_length())):
+        last = add(count, np.int64(2 ** k - 1))  # the last entry of the longer prefix
+        entry = gather(flat, add(offsets, min_(last, n_1)), 0)
+        count = select_n(bitwise_and(le(last, n_1), before(entry)), count,
+                         add(last, np.int64(1)))
+    return convert_element_type(count, index_dtype), 0
 
 
 def_zero_jvp(searchsorted_p)

@@ -10,17 +10,22 @@ read jaxprs and never call user code.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ftrans.ad_util import Zero, check_linear_in, instantiate, is_undefined
-from ftrans.core import Eqn, Primitive
+from ftrans.core import Eqn, Primitive, get_aval
 from ftrans.eval import eval_closed
+from ftrans.prims._batching import at_dim, move_outputs
 from ftrans.prims._families import def_zero_jvp, unary
-from ftrans.prims._subjaxpr import (add_unused_inputs, concrete_values, custom_body,
-                                    hoist_consts, in_custom_body)
+from ftrans.prims.elementwise import mul
+from ftrans.prims.reductions import reduce_sum
+from ftrans.prims._subjaxpr import add_unused_inputs, custom_body, hoist_consts, in_custom_body
 from ftrans.tracing import Tracer, current_trace, innermost_trace, trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr
 from ftrans.transforms.jvp import jvp_jaxpr
 from ftrans.transforms.partial_eval import partial_eval_jaxpr
 from ftrans.transforms.transpose import transpose_jaxpr
+from ftrans.transforms.vmap import batched_aval, vmap_jaxpr
 from ftrans.typing import PyTree
 
 __all__ = ["stop_gradient"]
@@ -63,7 +68,9 @@ def stop_gradient(x: PyTree) -> PyTree:
 #   values, so that Python control flow on them works (issue 8). Its jaxprs sit
 #   in the params, their constants become operands of the equation, and their
 #   structure is part of the derivation cache's key: a rule that took another
-#   branch is another key.
+#   branch is another key. Where only some inputs have values (``grad`` inside
+#   ``vmap``: the unmapped ones), the rule is traced on those, and is abstract
+#   in the others.
 # - *copy-only*: where the equation is not differentiated (no input carries a
 #   derivative), or in the trace of a custom function's body or rule
 #   (``custom_body``), the rule stays untraced. Such an equation is only copied
@@ -80,7 +87,7 @@ def stop_gradient(x: PyTree) -> PyTree:
 class _CustomRule:
     kind = ""
     __slots__ = ("fns", "in_avals", "out_avals", "static", "name", "copy_only", "forced",
-                 "num_consts")
+                 "num_consts", "abstract_in")
 
     def __init__(self, fns: tuple, in_avals, out_avals, static, name: str,
                  copy_only: bool = True):
@@ -92,6 +99,9 @@ class _CustomRule:
         self.copy_only = copy_only
         self.forced = False
         self.num_consts = 0  # of a forced rule: its jaxprs' constants, as operands
+        # of a lazy rule: the transformation that made its arguments abstract
+        # (vmap, make_jaxpr, ...), which its tracing errors name
+        self.abstract_in: str | None = None
 
     def _unforced(self, copy_only: bool):
         return type(self)(self.fns, self.in_avals, self.out_avals, self.static, self.name,
@@ -101,18 +111,21 @@ class _CustomRule:
         """``(rule, constants)`` for an equation on ``args`` staged now, or None
         to keep this rule (see the comment above)."""
         trace = innermost_trace(args) or current_trace()
-        vals = None if trace is None or in_custom_body(trace) else concrete_values(args)
-        if vals is not None:
-            differentiated = tuple(type(a) is Tracer and a._trace is trace and a.diff is not None
-                                   for a in args)
+        vals = None if trace is None or in_custom_body(trace) else _known_values(args)
+        if vals is not None and any(v is not None for v in vals):
+            differentiated = _differentiated(args, trace)
             if any(differentiated):
                 if self.forced and self._covers(differentiated):
                     return None
-                return self._force(vals, differentiated)
-        copy_only = trace is None or in_custom_body(trace) or vals is not None
+                return self._force(vals, differentiated, _abstract_in(args))
+        copy_only = (trace is None or in_custom_body(trace)
+                     or all(v is not None for v in vals))
         if self.forced or self.copy_only == copy_only:
             return None
-        return self._unforced(copy_only), []
+        new = self._unforced(copy_only)
+        if not copy_only:
+            new.abstract_in = _abstract_in(args)
+        return new, []
 
     def cache_key(self, key_of):
         """The key of this param for the derivation cache, or None if uncacheable;
@@ -121,9 +134,20 @@ class _CustomRule:
             return None
         return (self.kind, self.static, self._forced_key(key_of) if self.forced else None)
 
-    def _trace(self, fn, in_avals, in_vals):
+    def with_mode(self, copy_only: bool):
+        """This rule, or an untraced copy in the other (copy-only or lazy) mode."""
+        if self.forced or self.copy_only == copy_only:
+            return self
+        return self._unforced(copy_only)
+
+    def _trace(self, fn, in_avals, in_vals, abstract_in=None):
+        # a trace abstract in some inputs is named after the transformation
+        # that made them abstract (vmap, ...), so that its errors name it
+        if abstract_in is None and in_vals is None:
+            abstract_in = self.abstract_in
+        transform = abstract_in or self.kind
         closed, out_vals = trace_to_jaxpr(custom_body(fn), list(in_avals), in_vals,
-                                          transform=self.kind)
+                                          transform=transform)
         return closed, out_vals
 
     def __repr__(self):
@@ -142,7 +166,7 @@ class JvpRule(_CustomRule):
         self.mask = None  # the tangents a forced rule was traced for
         self._jaxprs: dict = {}
 
-    def _trace_jvp(self, mask, vals):
+    def _trace_jvp(self, mask, vals, abstract_in=None):
         (fn,) = self.fns
         n = len(self.in_avals)
         t_avals = [a for a, m in zip(self.in_avals, mask) if m]
@@ -156,11 +180,11 @@ class JvpRule(_CustomRule):
             return [*outs, *[t for t in out_t if type(t) is not Zero]]
 
         in_vals = None if vals is None else [*vals, *[None] * len(t_avals)]
-        closed, _ = self._trace(rule, [*self.in_avals, *t_avals], in_vals)
+        closed, _ = self._trace(rule, [*self.in_avals, *t_avals], in_vals, abstract_in)
         return closed, tuple(out_nz)
 
-    def _force(self, vals, mask):
-        closed, out_nz = self._trace_jvp(mask, vals)
+    def _force(self, vals, mask, abstract_in=None):
+        closed, out_nz = self._trace_jvp(mask, vals, abstract_in)
         jaxpr, consts = hoist_consts(closed)
         new = self._unforced(False)
         new.forced, new.mask, new.num_consts = True, mask, len(consts)
@@ -174,16 +198,17 @@ class JvpRule(_CustomRule):
         jaxpr, out_nz = self._jaxprs[self.mask]
         return self.mask, out_nz, key_of(jaxpr)
 
-    def jvp_jaxpr(self, nonzeros):
+    def jvp_jaxpr(self, nonzeros, abstract_in: str | None = None):
         """``(jaxpr, tangents it takes, out_nz)``: the tangents are a superset of
-        ``nonzeros``; ``out_nz`` marks the outputs whose tangent it returns."""
+        ``nonzeros``; ``out_nz`` marks the outputs whose tangent it returns.
+        ``abstract_in`` names the transformation tracing it abstractly, for errors."""
         nonzeros = tuple(nonzeros)
         if self.forced and self._covers(nonzeros):
             jaxpr, out_nz = self._jaxprs[self.mask]
             return jaxpr, self.mask, out_nz
         found = self._jaxprs.get(nonzeros)
         if found is None:  # traced abstractly, on first use
-            closed, out_nz = self._trace_jvp(nonzeros, None)
+            closed, out_nz = self._trace_jvp(nonzeros, None, abstract_in)
             if self.forced:  # it takes the forced jaxpr's constants too, unused
                 const_avals = self._jaxprs[self.mask][0].in_avals[:self.num_consts]
                 closed = add_unused_inputs(closed, const_avals, at_end=False)
@@ -205,18 +230,18 @@ class VjpRule(_CustomRule):
         self._fwd = None  # (jaxpr, residual tree)
         self._bwd = None  # (jaxpr, which inputs get a cotangent)
 
-    def _trace_fwd(self, vals):
+    def _trace_fwd(self, vals, abstract_in=None):
         store = {}
 
         def fwd(*primals):
             outs, res, store["tree"] = self.fns[0](list(primals))
             return [*outs, *res]
 
-        closed, out_vals = self._trace(fwd, self.in_avals, vals)
+        closed, out_vals = self._trace(fwd, self.in_avals, vals, abstract_in)
         res_vals = None if out_vals is None else out_vals[len(self.out_avals):]
         return closed, store["tree"], res_vals
 
-    def _trace_bwd(self, res_tree, res_avals, res_vals):
+    def _trace_bwd(self, res_tree, res_avals, res_vals, abstract_in=None):
         n_res, ct_nz = len(res_avals), []
 
         def bwd(*xs):
@@ -225,13 +250,13 @@ class VjpRule(_CustomRule):
             return [c for c in cts if type(c) is not Zero]
 
         in_vals = None if res_vals is None else [*res_vals, *[None] * len(self.out_avals)]
-        closed, _ = self._trace(bwd, [*res_avals, *self.out_avals], in_vals)
+        closed, _ = self._trace(bwd, [*res_avals, *self.out_avals], in_vals, abstract_in)
         return closed, tuple(ct_nz)
 
-    def _force(self, vals, mask):
-        fwd, res_tree, res_vals = self._trace_fwd(vals)
+    def _force(self, vals, mask, abstract_in=None):
+        fwd, res_tree, res_vals = self._trace_fwd(vals, abstract_in)
         res_avals = fwd.out_avals[len(self.out_avals):]
-        bwd, ct_nz = self._trace_bwd(res_tree, res_avals, res_vals)
+        bwd, ct_nz = self._trace_bwd(res_tree, res_avals, res_vals, abstract_in)
         (fwd, fwd_consts), (bwd, bwd_consts) = hoist_consts(fwd), hoist_consts(bwd)
         new = self._unforced(False)
         new.forced, new._fwd, new._bwd = True, (fwd, res_tree), (bwd, ct_nz)
@@ -245,21 +270,209 @@ class VjpRule(_CustomRule):
         (fwd, res_tree), (bwd, ct_nz) = self._fwd, self._bwd
         return key_of(fwd), key_of(bwd), ct_nz, self.n_fwd_consts, res_tree
 
-    def fwd_jaxpr(self):
+    def fwd_jaxpr(self, abstract_in: str | None = None):
         """``(jaxpr, number of constants it takes first)``."""
         if self._fwd is None:
-            closed, res_tree, _ = self._trace_fwd(None)
+            closed, res_tree, _ = self._trace_fwd(None, abstract_in)
             self._fwd = (closed, res_tree)
         return self._fwd[0], self.n_fwd_consts
 
-    def bwd_jaxpr(self):
+    def bwd_jaxpr(self, abstract_in: str | None = None):
         """``(jaxpr, ct_nz)``; the jaxpr takes ``num_consts - n_fwd_consts``
         constants first."""
         if self._bwd is None:
-            fwd, _ = self.fwd_jaxpr()
+            fwd, _ = self.fwd_jaxpr(abstract_in)
             res_avals = fwd.out_avals[len(self.out_avals):]
-            self._bwd = self._trace_bwd(self._fwd[1], res_avals, None)
+            self._bwd = self._trace_bwd(self._fwd[1], res_avals, None, abstract_in)
         return self._bwd
+
+
+# --- custom rules under vmap -----------------------------------------------------------
+# vmap of a custom function keeps it a custom function: its body is batched, and
+# its rule is the user's rule batched (``BatchedJvpRule`` / ``BatchedVjpRule``,
+# wrapping the rule object of the equation, which may be batched itself). The
+# batched rule's jaxprs are the inner rule's jaxprs, batched on first use; every
+# output of the batched function, its tangents and residuals, is batched along
+# axis 0, so that the body and the rule agree on one layout. A batched rule is
+# never traced on values (as in JAX, the user's rule sees batched arguments as
+# abstract values): a Python branch on them raises ConcretizationError naming vmap.
+
+
+def _vmap_at0(closed, in_dims, axis_size: int):
+    """``closed`` batched along ``in_dims``, every output batched along axis 0."""
+    batched, out_dims = vmap_jaxpr(closed, in_dims, axis_size)
+    return move_outputs(batched, out_dims, [0] * len(out_dims), axis_size)
+
+
+class _BatchedRule:
+    """The rule object ``inner`` of a custom function batched by vmap: ``dims``
+    are the batch axes of its operands (the rule's constants, then the
+    arguments; None for those of ``custom_lin``) and ``axis_size`` the batch size."""
+
+    kind = ""
+    __slots__ = ("inner", "dims", "axis_size", "_jaxprs")
+
+    def __init__(self, inner, dims, axis_size: int):
+        self.inner = inner
+        self.dims = None if dims is None else tuple(dims)
+        self.axis_size = axis_size
+        self._jaxprs: dict = {}
+
+    num_consts = property(lambda self: self.inner.num_consts)
+    name = property(lambda self: self.inner.name)
+
+    def _params(self) -> tuple:
+        return (self.dims, self.axis_size)
+
+    def _rebuilt(self, inner, dims=None):
+        return type(self)(inner, self.dims if dims is None else dims, *self._params()[1:])
+
+    def with_mode(self, copy_only: bool):
+        inner = self.inner.with_mode(copy_only)
+        return self if inner is self.inner else self._rebuilt(inner)
+
+    def specialize(self, args):
+        """As ``_CustomRule.specialize``, on the examples: where the arguments
+        carry a derivative, the inner rule is traced on the values of the
+        unbatched ones (the same for every example) and is abstract in the
+        batched ones; where none has a value, or the inner rule is batched
+        itself, it stays lazy."""
+        trace = innermost_trace(args) or current_trace()
+        if trace is None or in_custom_body(trace):
+            new = self.with_mode(True)
+        else:
+            vals = _known_values(args)
+            differentiated = _differentiated(args, trace)
+            if any(differentiated):
+                forced = self._force_inner(vals, differentiated)
+                if forced is not None:
+                    return forced
+            new = self.with_mode(not any(differentiated)
+                                 and all(v is not None for v in vals))
+        return None if new is self else (new, [])
+
+    def _force_inner(self, vals, differentiated):
+        inner = self.inner
+        if isinstance(inner, _BatchedRule) or inner.forced:
+            return None
+        arg_dims = self.dims[inner.num_consts:]
+        example = [v if d is None else None for v, d in zip(vals, arg_dims)]
+        if all(v is None for v in example):
+            return None
+        new_inner, consts = inner._force(example, differentiated, "vmap")
+        # the rule's constants come from tracing one example: unbatched
+        return self._rebuilt(new_inner, (None,) * len(consts) + arg_dims), consts
+
+    def cache_key(self, key_of):
+        inner = self.inner.cache_key(key_of)
+        return None if inner is None else ("vmap", inner, self._params())
+
+    def __repr__(self):
+        return f"vmap({self.inner!r}, axis_size={self.axis_size})"
+
+
+class BatchedJvpRule(_BatchedRule):
+    """A custom_jvp rule under vmap: ``jvp_jaxpr`` as ``JvpRule.jvp_jaxpr``, the
+    inner rule's jaxpr batched (each tangent batched like its primal)."""
+
+    kind = "custom_jvp"
+    __slots__ = ()
+
+    def jvp_jaxpr(self, nonzeros, abstract_in: str | None = None):
+        nonzeros = tuple(nonzeros)
+        found = self._jaxprs.get(nonzeros)
+        if found is None:
+            jaxpr, mask, out_nz = self.inner.jvp_jaxpr(nonzeros, abstract_in="vmap")
+            arg_dims = self.dims[self.num_consts:]
+            in_dims = [*self.dims, *[d for d, m in zip(arg_dims, mask) if m]]
+            found = (_vmap_at0(jaxpr, in_dims, self.axis_size), mask, out_nz)
+            self._jaxprs[nonzeros] = found
+        return found
+
+
+class BatchedVjpRule(_BatchedRule):
+    """A custom_vjp rule under vmap. ``fwd_jaxpr`` is the inner fwd batched
+    along ``dims`` (its outputs and residuals along axis 0); ``bwd_jaxpr`` the
+    inner bwd batched along ``res_dims`` (of its constants and residuals;
+    None: the constants' ``dims``, residuals at 0) with the cotangents of the
+    outputs along axis 0, each input's cotangent placed along ``ct_dims``
+    (None: the argument's batch axis), or summed over the batch where that is
+    None (an unbatched input shared by the whole batch). ``custom_lin`` under
+    vmap makes one with only a bwd."""
+
+    kind = "custom_vjp"
+    __slots__ = ("n_out", "res_dims", "ct_dims")
+
+    def __init__(self, inner, dims, axis_size: int, n_out: int, res_dims=None, ct_dims=None):
+        super().__init__(inner, dims, axis_size)
+        self.n_out = n_out
+        self.res_dims = None if res_dims is None else tuple(res_dims)
+        self.ct_dims = tuple(dims[inner.num_consts:]) if ct_dims is None else tuple(ct_dims)
+
+    n_fwd_consts = property(lambda self: self.inner.n_fwd_consts)
+
+    def _params(self) -> tuple:
+        return (self.dims, self.axis_size, self.n_out, self.res_dims, self.ct_dims)
+
+    def fwd_jaxpr(self, abstract_in: str | None = None):
+        if "fwd" not in self._jaxprs:
+            fwd, n_fwd_consts = self.inner.fwd_jaxpr(abstract_in="vmap")
+            in_dims = [*self.dims[:n_fwd_consts], *self.dims[self.num_consts:]]
+            self._jaxprs["fwd"] = _vmap_at0(fwd, in_dims, self.axis_size)
+        return self._jaxprs["fwd"], self.n_fwd_consts
+
+    def bwd_jaxpr(self, abstract_in: str | None = None):
+        if "bwd" not in self._jaxprs:
+            bwd, ct_nz = self.inner.bwd_jaxpr(abstract_in="vmap")
+            res_dims = self.res_dims
+            if res_dims is None:
+                consts = self.dims[self.n_fwd_consts:self.num_consts]
+                n_res = len(bwd.in_avals) - len(consts) - self.n_out
+                res_dims = (*consts, *[0] * n_res)
+            batched, out_dims = vmap_jaxpr(bwd, [*res_dims, *[0] * self.n_out],
+                                           self.axis_size)
+            targets = [d for d, nz in zip(self.ct_dims, ct_nz) if nz]
+            self._jaxprs["bwd"] = (_place_cotangents(batched, out_dims, targets,
+                                                     self.axis_size), ct_nz)
+        return self._jaxprs["bwd"]
+
+
+def _place_cotangents(closed, dims, targets, axis_size: int):
+    """The batched bwd ``closed`` (cotangent ``i`` batched along ``dims[i]``)
+    with cotangent ``i`` batched along ``targets[i]``, or, where that is None,
+    summed over the batch: the cotangent of an input shared by every example."""
+    def placed(*args):
+        outs = []
+        for ct, d, to in zip(eval_closed(closed, *args), dims, targets):
+            if to is not None:
+                outs.append(ct if d == to else at_dim(ct, d, axis_size, to))
+            elif d is not None:
+                outs.append(reduce_sum(ct, axes=(d,)))
+            else:  # the same cotangent from every example
+                outs.append(mul(ct, np.asarray(axis_size, get_aval(ct).dtype)[()]))
+        return outs
+
+    if list(dims) == list(targets):
+        return closed
+    return trace_to_jaxpr(placed, closed.in_avals, transform="vmap")[0]
+
+
+def _known_values(args) -> list:
+    """The value of each of ``args``, None where it is abstract."""
+    return [a.val if type(a) is Tracer else a for a in args]
+
+
+def _differentiated(args, trace) -> tuple:
+    """Which of ``args`` carry a derivative of ``trace``."""
+    return tuple(type(a) is Tracer and a._trace is trace and a.diff is not None for a in args)
+
+
+def _abstract_in(args) -> str | None:
+    """The transformation that made the first abstract one of ``args`` abstract."""
+    for a in args:
+        if type(a) is Tracer and a.val is None:
+            return a._abstract_because()[0]
+    return None
 
 
 def _check_no_closure_tangents(kind, tangents):
@@ -330,6 +543,24 @@ def _custom_jvp_call_transpose(cts, *args, call_jaxpr, jvp_rule, num_consts):
     return [*ins_cts[:num_consts], *rule_cts, *ins_cts[num_consts:]]
 
 
+def _batched_body(call_jaxpr, dims, num_consts, n_fixed, axis_size):
+    """The body of a custom function batched (outputs along axis 0), with its
+    new constants hoisted: ``(jaxpr, constants)``, the constants to be put in
+    front of the equation's operands."""
+    return hoist_consts(_vmap_at0(call_jaxpr, [*dims[:num_consts], *dims[n_fixed:]],
+                                  axis_size))
+
+
+@custom_jvp_call_p.def_batch
+def _custom_jvp_call_batch(axis_size, args, dims, call_jaxpr, jvp_rule, num_consts):
+    n_fixed = num_consts + jvp_rule.num_consts
+    body, consts = _batched_body(call_jaxpr, dims, num_consts, n_fixed, axis_size)
+    rule = BatchedJvpRule(jvp_rule, dims[num_consts:], axis_size)
+    outs = custom_jvp_call_p.bind(*consts, *args, call_jaxpr=body, jvp_rule=rule,
+                                  num_consts=len(consts) + num_consts)
+    return outs, [0] * len(outs)
+
+
 # --- custom_vjp: forward pass, and a linear primitive whose transpose is bwd -----
 # Operands: the function's constants, fwd's and bwd's constants (when forced),
 # the arguments. ``custom_lin`` takes bwd's constants and the residuals
@@ -379,6 +610,17 @@ def _custom_vjp_call_jvp(primals, tangents, call_jaxpr, vjp_rule, num_consts):
     return outs[:n], lin
 
 
+@custom_vjp_call_p.def_batch
+def _custom_vjp_call_batch(axis_size, args, dims, call_jaxpr, vjp_rule, num_consts):
+    n_fixed = num_consts + vjp_rule.num_consts
+    body, consts = _batched_body(call_jaxpr, dims, num_consts, n_fixed, axis_size)
+    rule = BatchedVjpRule(vjp_rule, dims[num_consts:], axis_size,
+                          n_out=len(call_jaxpr.out_avals))
+    outs = custom_vjp_call_p.bind(*consts, *args, call_jaxpr=body, vjp_rule=rule,
+                                  num_consts=len(consts) + num_consts)
+    return outs, [0] * len(outs)
+
+
 custom_lin_p = Primitive("custom_lin", multiple_results=True)
 
 
@@ -408,6 +650,20 @@ def _custom_lin_transpose(cts, *args, vjp_rule, num_res, in_nz, out_avals):
             x = next(linear)
             out.append(Zero(x.aval) if ct is None else ct)
     return out
+
+
+@custom_lin_p.def_batch
+def _custom_lin_batch(axis_size, args, dims, vjp_rule, num_res, in_nz, out_avals):
+    # each input's cotangent goes where its tangent is batched (those without a
+    # tangent are dropped by the transpose: any axis will do)
+    t_dims = iter(dims[num_res:])
+    ct_dims = [next(t_dims) if nz else 0 for nz in in_nz]
+    rule = BatchedVjpRule(vjp_rule, None, axis_size, n_out=len(out_avals),
+                          res_dims=dims[:num_res], ct_dims=ct_dims)
+    outs = custom_lin_p.bind(*args, vjp_rule=rule, num_res=num_res, in_nz=in_nz,
+                             out_avals=tuple(batched_aval(a, 0, axis_size)
+                                             for a in out_avals))
+    return outs, [0] * len(outs)
 
 
 # --- remat (checkpoint) --------------------------------------------------------------
@@ -472,3 +728,10 @@ def _remat_dce(eqn, used):
 
 
 remat_p.dce = _remat_dce
+
+
+@remat_p.def_batch
+def _remat_batch(axis_size, args, dims, jaxpr, prevent_cse):
+    batched, out_dims = vmap_jaxpr(jaxpr, dims, axis_size)
+    body, consts = hoist_consts(batched)
+    return remat_p.bind(*consts, *args, jaxpr=body, prevent_cse=prevent_cse), out_dims

@@ -61,6 +61,16 @@ def _cond_linear(i, x):
     return lax.cond(i > 0, lambda x: x * 2.0, lambda x: -x, x)
 
 
+def _cond_unbatched_branch(i, x):
+    # the false branch ignores x: under vmap with an unbatched index its
+    # output is unbatched while the true branch's is batched
+    return lax.cond(i > 0, lambda x: lax.sin(x) * 2.0, lambda x: np.full(3, 0.5), x)
+
+
+def _ref_cond_unbatched_branch(i, x):
+    return np.sin(x) * 2.0 if i > 0 else np.full(3, 0.5)
+
+
 # --- scan ------------------------------------------------------------------------
 
 def _scan(w, c, xs):
@@ -129,6 +139,39 @@ def _ref_while(x):
     return x
 
 
+def _while_trips(n, x):
+    # n steps: under vmap with a batched n each example stops at its own step
+    def body(state):
+        i, x = state
+        return i + 1, lax.sin(x) * 1.2
+    return lax.while_loop(lambda s: s[0] < n, body, (np.int64(0), x))[1]
+
+
+def _ref_while_trips(n, x):
+    for _ in range(int(n)):
+        x = np.sin(x) * 1.2
+    return x
+
+
+def _while_consts(limit, w, x):
+    # limit is captured by cond_fun, w by body_fun
+    def body(state):
+        t, x = state
+        return t + 1.0, lax.sin(x) * w
+    return lax.while_loop(lambda s: s[0] < limit, body, (np.float64(0.0), x))[1]
+
+
+def _ref_while_consts(limit, w, x):
+    t = 0.0
+    while t < limit:
+        t, x = t + 1.0, np.sin(x) * w
+    return x
+
+
+def _half_integers(rng, shape):
+    return rng.integers(0, 4, shape) + 0.5
+
+
 # --- custom derivatives and remat ------------------------------------------------
 
 @ftrans.custom_jvp
@@ -170,12 +213,18 @@ CASES = [
     Case("cond", _cond_linear, ((), (2, 3)), ref=lambda i, x: 2 * x if i > 0 else -x,
          domain=(_index(0, 2), _normal), dtypes=(I, F), linear_args=(1,),
          name="linear"),
+    Case("cond", _cond_unbatched_branch, ((), (3,)), ref=_ref_cond_unbatched_branch,
+         domain=(_index(0, 2), _normal), dtypes=(I, F), name="unbatched_branch"),
     Case("scan", _scan, ((3, 3), (3,), (4, 3)), ref=_ref_scan, tol=1e-4),
     Case("scan", _scan_reverse, ((2,), (5, 2)), ref=_ref_scan_reverse, name="reverse"),
     Case("scan", _scan_no_xs, ((2,),), ref=_ref_scan_no_xs, name="length_only"),
     Case("scan", _scan_linear, ((3,), (4, 3)), ref=_ref_scan_linear, linear_args=(0, 1),
          name="linear"),
     Case("while", _while, ((3,),), ref=_ref_while, order=0),
+    Case("while", _while_trips, ((), (3,)), ref=_ref_while_trips,
+         domain=(_index(0, 4), _normal), dtypes=(I, F), order=0, name="trip_count"),
+    Case("while", _while_consts, ((), (), (3,)), ref=_ref_while_consts,
+         domain=(_half_integers, _normal, _normal), order=0, name="consts"),
     Case("stop_gradient", lax.stop_gradient, ((2, 3),), ref=lambda x: x, order=0),
     Case("custom_jvp_call", _softplus, ((4,),), ref=lambda x: np.logaddexp(0.0, x)),
     Case("custom_jvp_call", _xsiny, ((3,), (3,)), ref=lambda x, y: x * np.sin(y),

@@ -145,6 +145,14 @@ CASES = [
           ("div", lax.div, np.divide, (normal, away_from_zero), (0,)),
           ("max", lax.max, np.maximum, None, ())]
       for shapes, side in [(((), S), "scalar_lhs"), ((S, ()), "scalar_rhs")]],
+    Case("mul", lax.mul, ((), ()), ref=np.multiply, linear_args=(0, 1), name="scalars"),
+    Case("atan2", lax.atan2, ((), S), ref=np.arctan2, name="scalar_lhs"),
+    Case("lt", lax.lt, (S, ()), ref=np.less, domain=integers, order=0,
+         name="scalar_rhs"),
+    Case("sin", lax.sin, ((),), ref=np.sin, name="scalar"),
+    Case("exp", lax.exp, ((2, 3, 4),), ref=np.exp, name="rank3"),
+    Case("add", lax.add, ((2, 3, 4), (2, 3, 4)), ref=np.add, linear_args=(0, 1),
+         name="rank3"),
 
     # integer dtypes
     *[Case(p, fn, (S, S), ref=ref, domain=(integers, dom), dtypes=(I64, I64),
@@ -171,6 +179,13 @@ CASES = [
     Case("select_n", lax.select_n, (S, S, S, S), ref=lambda w, *c: np.choose(w, c),
          domain=(three_way, normal, normal, normal), dtypes=(I32,),
          linear_args=(1, 2, 3), name="i32_three_cases"),
+    # rank-0 cases: under vmap an unbatched case must still meet a batched one
+    Case("select_n", lax.select_n, ((), (), ()), ref=lambda w, a, b: np.where(w, b, a),
+         domain=(booleans, normal, normal), dtypes=(bool,), linear_args=(1, 2),
+         name="scalars"),
+    Case("select_n", lax.select_n, ((), (), (), ()), ref=lambda w, *c: np.choose(w, c),
+         domain=(three_way, normal, normal, normal), dtypes=(I32,),
+         linear_args=(1, 2, 3), name="i32_scalars"),
 
     # convert_element_type
     Case("convert_element_type", _convert_same, (S,), ref=lambda x: x,

@@ -12,7 +12,7 @@ import numpy as np
 from ftrans import lax
 from tests.prim_table import Case, away_from_zero, distinct, normal
 
-F, I = np.float64, np.int64
+F, I, I32 = np.float64, np.int64, np.int32
 
 
 def _ints(lo, hi):
@@ -140,6 +140,12 @@ CASES = [
          ((5, 6), (), ()), ref=lambda x, i, j: _ref_dynamic_slice(x, (i, j), (2, 3)),
          domain=(normal, STARTS, STARTS), dtypes=(F, I, I), linear_args=(0,),
          name="traced_starts"),
+    # one start traced, one fixed, on a 3-d operand
+    Case("dynamic_slice", lambda x, i, j: lax.dynamic_slice(x, [i, 1, j], (2, 3, 2)),
+         ((4, 5, 3), (), ()),
+         ref=lambda x, i, j: _ref_dynamic_slice(x, (i, 1, j), (2, 3, 2)),
+         domain=(normal, STARTS, STARTS), dtypes=(F, I, I32), linear_args=(0,),
+         name="traced_mixed_3d"),
     # dynamic_update_slice
     Case("dynamic_update_slice", lambda x, u: lax.dynamic_update_slice(x, u, [1, 5]),
          ((5, 6), (2, 3)), ref=lambda x, u: _ref_dynamic_update_slice(x, u, (1, 5)),
@@ -149,6 +155,10 @@ CASES = [
          ((5, 6), (2, 3), (), ()), domain=(normal, normal, STARTS, STARTS),
          ref=lambda x, u, i, j: _ref_dynamic_update_slice(x, u, (i, j)),
          dtypes=(F, F, I, I), linear_args=(0, 1), name="traced_starts"),
+    Case("dynamic_update_slice", lambda x, u, i: lax.dynamic_update_slice(x, u, [2, i]),
+         ((4, 5), (2, 3), ()), domain=(normal, normal, STARTS),
+         ref=lambda x, u, i: _ref_dynamic_update_slice(x, u, (2, i)),
+         dtypes=(F, F, I32), linear_args=(0, 1), name="traced_mixed"),
     # gather
     Case("gather", lambda x: lax.gather(x, DUP, 0), ((5, 3),),
          ref=lambda x: x[DUP], linear_args=(0,)),
@@ -159,6 +169,14 @@ CASES = [
     Case("gather", lambda x, i: lax.gather(x, i, 0), ((5, 3), (2, 3)),
          ref=lambda x, i: np.take(x, i, axis=0), domain=(normal, _ints(0, 5)),
          dtypes=(F, I), linear_args=(0,), name="traced_indices"),
+    # out-of-range indices are clipped (per example, under vmap)
+    Case("gather", lambda x, i: lax.gather(x, i, 1), ((2, 4, 3), (3,)),
+         ref=lambda x, i: np.take(x, i, axis=1, mode="clip"),
+         domain=(normal, _ints(-2, 7)), dtypes=(F, I32), linear_args=(0,),
+         name="traced_clipped_axis1"),
+    Case("gather", lambda x, i: lax.gather(x, i, -1), ((4, 3), ()),
+         ref=lambda x, i: np.take(x, i, axis=1), domain=(normal, _ints(0, 3)),
+         dtypes=(F, I), linear_args=(0,), name="traced_scalar_index"),
     # scatter_add
     Case("scatter_add", lambda x, u: lax.scatter_add(x, DUP, u, 0), ((5, 3), (4, 3)),
          ref=lambda x, u: _ref_scatter(np.add, x, DUP, u, 0), linear_args=(0, 1)),
@@ -169,6 +187,13 @@ CASES = [
          ((5, 3), (2, 2), (2, 2, 3)), domain=(normal, _ints(0, 5), normal),
          ref=lambda x, i, u: _ref_scatter(np.add, x, i, u, 0), dtypes=(F, I, F),
          linear_args=(0, 2), name="traced_indices"),
+    Case("scatter_add", lambda x, i, u: lax.scatter_add(x, i, u, 1),
+         ((3, 4, 2), (2, 2), (3, 2, 2, 2)), domain=(normal, _ints(-2, 6), normal),
+         ref=lambda x, i, u: _ref_scatter(np.add, x, np.clip(i, 0, 3), u, 1),
+         dtypes=(F, I32, F), linear_args=(0, 2), name="traced_clipped_axis1"),
+    Case("scatter_add", lambda x, u: lax.scatter_add(x, np.array(2), u, 0),
+         ((4, 3), (3,)), ref=lambda x, u: _ref_scatter(np.add, x, np.array(2), u, 0),
+         linear_args=(0, 1), name="scalar_index"),
     # scatter (set; of repeated indices the last update wins)
     Case("scatter", lambda x, u: lax.scatter(x, DUP, u, 0), ((5, 3), (4, 3)),
          ref=lambda x, u: _ref_scatter(_set, x, DUP, u, 0), linear_args=(0, 1)),
@@ -179,6 +204,13 @@ CASES = [
          ((5, 3), (2, 2), (2, 2, 3)), domain=(normal, _ints(0, 5), normal),
          ref=lambda x, i, u: _ref_scatter(_set, x, i, u, 0), dtypes=(F, I, F),
          linear_args=(0, 2), name="traced_indices"),
+    Case("scatter", lambda x, i, u: lax.scatter(x, i, u, 1),
+         ((3, 4, 2), (2, 2), (3, 2, 2, 2)), domain=(normal, _ints(-2, 6), normal),
+         ref=lambda x, i, u: _ref_scatter(_set, x, np.clip(i, 0, 3), u, 1),
+         dtypes=(F, I32, F), linear_args=(0, 2), name="traced_clipped_axis1"),
+    Case("scatter", lambda x, u: lax.scatter(x, np.array(2), u, 0),
+         ((4, 3), (3,)), ref=lambda x, u: _ref_scatter(_set, x, np.array(2), u, 0),
+         linear_args=(0, 1), name="scalar_index"),
     # scatter_mul, scatter_min, scatter_max
     Case("scatter_mul", lambda x, u: lax.scatter_mul(x, DUP, u, 0), ((5, 3), (4, 3)),
          ref=lambda x, u: _ref_scatter(np.multiply, x, DUP, u, 0),
@@ -192,16 +224,28 @@ CASES = [
          ref=lambda x, u: _ref_scatter(np.multiply, x, DUP, u, 0),
          domain=(away_from_zero, _with_zeros_at([(0, 1), (1, 2), (3, 0)])),
          order=1, name="zero_updates"),
+    Case("scatter_mul", lambda x, i, u: lax.scatter_mul(x, i, u, 1),
+         ((2, 4), (3,), (2, 3)), domain=(away_from_zero, _ints(-1, 5), away_from_zero),
+         ref=lambda x, i, u: _ref_scatter(np.multiply, x, np.clip(i, 0, 3), u, 1),
+         dtypes=(F, I, F), name="traced_indices"),
     Case("scatter_min", lambda x, u: lax.scatter_min(x, DUP, u, 0), ((5, 3), (4, 3)),
          ref=lambda x, u: _ref_scatter(np.minimum, x, DUP, u, 0), domain=distinct),
     Case("scatter_min", lambda x, u: lax.scatter_min(x, IDX2, u, 1),
          ((2, 5), (2, 3, 2)), ref=lambda x, u: _ref_scatter(np.minimum, x, IDX2, u, 1),
          domain=distinct, name="2d_indices_axis1"),
+    Case("scatter_min", lambda x, i, u: lax.scatter_min(x, i, u, 0),
+         ((4, 2), (3,), (3, 2)), domain=(distinct, _ints(-1, 5), distinct),
+         ref=lambda x, i, u: _ref_scatter(np.minimum, x, np.clip(i, 0, 3), u, 0),
+         dtypes=(F, I, F), name="traced_indices"),
     Case("scatter_max", lambda x, u: lax.scatter_max(x, DUP, u, 0), ((5, 3), (4, 3)),
          ref=lambda x, u: _ref_scatter(np.maximum, x, DUP, u, 0), domain=distinct),
     Case("scatter_max", lambda x, u: lax.scatter_max(x, IDX2, u, 1),
          ((2, 5), (2, 3, 2)), ref=lambda x, u: _ref_scatter(np.maximum, x, IDX2, u, 1),
          domain=distinct, name="2d_indices_axis1"),
+    Case("scatter_max", lambda x, i, u: lax.scatter_max(x, i, u, 1),
+         ((2, 4), (2, 2), (2, 2, 2)), domain=(distinct, _ints(-1, 5), distinct),
+         ref=lambda x, i, u: _ref_scatter(np.maximum, x, np.clip(i, 0, 3), u, 1),
+         dtypes=(F, I, F), name="traced_indices"),
     # iota
     Case("iota", lambda: lax.iota(np.int64, (3, 4), 1), (),
          ref=lambda: np.tile(np.arange(4), (3, 1)), order=0),
