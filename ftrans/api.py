@@ -118,8 +118,8 @@ class _Traced:
 
         in_vals = [_value_of(x) for x in self.flat_in] if concrete else None
         self.values: dict = {}  # every variable's value, when traced concretely
-        self.closed, self.out_vals = trace_to_jaxpr(flat_fn, avals, in_vals, transform,
-                                                    self.values, differentiated=concrete)
+        self.closed, _ = trace_to_jaxpr(flat_fn, avals, in_vals, transform, self.values,
+                                        differentiated=concrete, lazy=concrete)
 
     def split(self, flat_outs):
         """``(outs, aux)`` as pytrees from the flat outputs."""

@@ -2,8 +2,10 @@
 
 Every operation on a ``Tracer`` binds a primitive, which appends one equation
 to the jaxpr its trace is building. A trace is *concrete* when it was started
-on concrete arrays (``grad(f)(x)``): each tracer then also carries its value,
-computed as it is traced, so Python control flow on values works. Under
+on concrete arrays (``grad(f)(x)``): each tracer then also has a value, so
+Python control flow on values works; the differentiating transformations
+trace *lazily*, computing a value only when it is asked for (``Trace.force``)
+and leaving the rest to the derived jaxprs. Under
 ``make_jaxpr`` tracers are abstract and asking for a value raises
 ``ConcretizationError``. A tracer of an *enclosing* trace met while tracing an
 inner function is captured as a constant input of the inner jaxpr.
@@ -34,8 +36,13 @@ _ctx = _Context()
 class Trace:
     """Builds one jaxpr. ``concrete`` traces also compute every value."""
 
-    def __init__(self, concrete: bool, transform: str | None):
+    def __init__(self, concrete: bool, transform: str | None, lazy: bool = False):
         self.concrete = concrete
+        # a lazy concrete trace computes a value only when it is asked for (a
+        # Python branch, a conversion): the derived jaxprs compute the rest
+        self.lazy = lazy
+        self._producer: dict[Var, int] = {}  # var -> index of its equation (lazy)
+        self._outer: dict[Var, "Tracer"] = {}  # constvar -> captured tracer (lazy)
         self.transform = transform
         self.level = len(_ctx.stack)
         self.alive = True
@@ -72,7 +79,9 @@ class Trace:
                                                else ShapedArray(x.shape, x.dtype))
             self.constvars.append(var)
             self.consts.append(x)
-            if self.values is not None and _value(x) is not None:
+            if self.lazy and type(x) is Tracer:
+                self._outer[var] = x  # its value is read only if needed
+            elif self.values is not None and _value(x) is not None:
                 self.values[var] = _value(x)
         return var
 
@@ -85,29 +94,73 @@ class Trace:
                  for a in args]
         abstract_eval = prim.abstract_eval or prim.rule("abstract_eval")
         out_aval = abstract_eval(*[a.aval for a in atoms], **params)
-        # values are computed where all inputs' values are known: always in a
-        # concrete trace, and for constant computations in an abstract one
-        vals = [a.val if type(a) is Tracer else a for a in args]
-        val = None if any(v is None for v in vals) else prim.impl(*vals, **params)
+        if self.lazy:  # known later, if anyone asks: see force()
+            val = (None if any(type(a) is Tracer and a._val is None for a in args)
+                   else _PENDING)
+        else:
+            # values are computed where all inputs' values are known: always in
+            # a concrete trace, and for constant computations in an abstract one
+            vals = [a.val if type(a) is Tracer else a for a in args]
+            val = None if any(v is None for v in vals) else prim.impl(*vals, **params)
         diff = None if prim.zero_jvp else _diff_of(args)
         if prim.multiple_results:
-            vals = val if val is not None else [None] * len(out_aval)
+            vals = (val if val is not None and val is not _PENDING
+                    else [val] * len(out_aval))
             outs = [Tracer(self, Var(a), _arr(v), diff and _carries(a, diff))
                     for a, v in zip(out_aval, vals)]
-            self.eqns.append(Eqn(prim, atoms, [t._var for t in outs], params))
-            if val is not None and self.values is not None:
-                self.values.update((t._var, t.val) for t in outs)
-            return outs
-        out = Tracer(self, Var(out_aval), _arr(val), diff and _carries(out_aval, diff))
-        self.eqns.append(Eqn(prim, atoms, [out._var], params))
-        if val is not None and self.values is not None:
-            self.values[out._var] = out.val
-        return out
+            out_vars = [t._var for t in outs]
+        else:
+            outs = Tracer(self, Var(out_aval), _arr(val), diff and _carries(out_aval, diff))
+            out_vars = [outs._var]
+        if val is _PENDING:
+            self._producer.update((v, len(self.eqns)) for v in out_vars)
+        elif val is not None and self.values is not None:
+            self.values.update((t._var, t._val) for t in (outs if prim.multiple_results
+                                                          else [outs]))
+        self.eqns.append(Eqn(prim, atoms, out_vars, params))
+        return outs
+
+    def force(self, var: Var):
+        """The value of ``var`` in a lazy trace: the pending equations it
+        depends on are evaluated now, in order, and remembered."""
+        values, needed, stack = self.values, set(), [var]
+        while stack:
+            v = stack.pop()
+            if v in values or v in self._outer:
+                continue
+            i = self._producer[v]
+            if i in needed:
+                continue
+            needed.add(i)
+            stack.extend(a for a in self.eqns[i].inputs if type(a) is Var)
+        for i in sorted(needed):
+            eqn = self.eqns[i]
+            ins = [self._known(a) for a in eqn.inputs]
+            if any(x is None for x in ins):
+                return None
+            out = eqn.primitive.impl(*ins, **eqn.params)
+            outs = out if eqn.primitive.multiple_results else [out]
+            values.update(zip(eqn.outputs, [_arr(o) for o in outs]))
+        return self._known(var)
+
+    def _known(self, a):
+        if type(a) is not Var:
+            return a.val
+        if a in self.values:
+            return self.values[a]
+        outer = self._outer.get(a)
+        value = outer.val if outer is not None else None
+        if value is not None:
+            self.values[a] = value
+        return value
 
     def to_jaxpr(self, outs: Sequence) -> ClosedJaxpr:
         outvars = [self.lift(x) for x in outs]
         jaxpr = Jaxpr(self.constvars, self.invars, self.eqns, outvars)
         return built(ClosedJaxpr(jaxpr, self.consts))
+
+
+_PENDING = type("Pending", (), {"__repr__": lambda self: "<pending value>"})()
 
 
 def _diff_of(args) -> str | None:
@@ -124,7 +177,7 @@ def _carries(aval: ShapedArray, diff: str) -> str | None:
 
 
 def _arr(v):
-    return v if v is None or type(v) is np.ndarray else np.asarray(v)
+    return v if v is None or v is _PENDING or type(v) is np.ndarray else np.asarray(v)
 
 
 def _value(x):
@@ -143,15 +196,23 @@ def _leak_error(t: "Tracer") -> TracerLeakError:
 class Tracer:
     """A traced array. Operators and methods come from ftrans.numpy."""
 
-    __slots__ = ("_trace", "_var", "val", "diff")
+    __slots__ = ("_trace", "_var", "_val", "diff")
     __array_priority__ = 1000
 
     def __init__(self, trace: Trace, var: Var, val=None, diff: str | None = None):
         self._trace = trace
         self._var = var
-        self.val = val
+        self._val = val  # the value, None if abstract, or pending in a lazy trace
         # the transformation differentiating a value this one depends on, if any
         self.diff = diff
+
+    @property
+    def val(self):
+        """The value (computed now if pending), or None when abstract."""
+        v = self._val
+        if v is _PENDING:
+            v = self._val = self._trace.force(self._var)
+        return v
 
     @property
     def aval(self) -> ShapedArray:
@@ -232,7 +293,7 @@ class Tracer:
             f"`x = x.at[{_idx_str(idx)}].set(value)` instead.")
 
     def __repr__(self):
-        kind = "concrete" if self.val is not None else "abstract"
+        kind = "abstract" if self._val is None else "concrete"
         return f"Tracer<{self.aval.str_short()}, {kind}>"
 
     __hash__ = object.__hash__
@@ -297,14 +358,15 @@ def _eager_aval(x) -> ShapedArray:
 @allow_deep_recursion
 def trace_to_jaxpr(fn: Callable, in_avals: Sequence[ShapedArray], in_vals=None,
                    transform: str | None = None, values: dict | None = None,
-                   differentiated: bool = False):
+                   differentiated: bool = False, lazy: bool = False):
     """Trace ``fn`` (flat list of tracers -> flat list of outputs) into a
     ``ClosedJaxpr``. With ``in_vals`` the trace is concrete and the concrete
     outputs are returned too: ``(closed_jaxpr, out_vals or None)``; the
     ``values`` dict, if given, receives the value of every variable. When
     ``transform`` is ``differentiated``, values that depend on a float input
     refuse conversion to Python numbers (they would lose their derivative)."""
-    trace = Trace(concrete=in_vals is not None, transform=transform)
+    trace = Trace(concrete=in_vals is not None, transform=transform,
+                  lazy=lazy and in_vals is not None)
     _ctx.stack.append(trace)
     try:
         vals = in_vals if in_vals is not None else [None] * len(in_avals)
@@ -312,7 +374,8 @@ def trace_to_jaxpr(fn: Callable, in_avals: Sequence[ShapedArray], in_vals=None,
         args = [trace.new_arg(a, _arr(v), diff) for a, v in zip(in_avals, vals)]
         outs = list(fn(*args))
         closed = trace.to_jaxpr(outs)
-        out_vals = [_value(o) for o in outs] if in_vals is not None else None
+        out_vals = ([_value(o) for o in outs] if in_vals is not None and not trace.lazy
+                    else None)
         if values is not None and trace.values is not None:
             values.update(trace.values)
     finally:
