@@ -424,3 +424,39 @@ def test_vmap_of_a_custom_function_calling_another_in_its_body():
         2.0 * s * (1.0 - s), rtol=1e-12)
     np.testing.assert_allclose(ftrans.vmap(ftrans.grad(ftrans.grad(outer)))(xs),
                                2.0 * s * (1.0 - s), rtol=1e-12)
+
+
+def test_under_vmap_a_rule_branches_on_unmapped_arguments_right_in_turn():
+    # the rule is traced on the values of the unmapped arguments (the same for
+    # every example) and is abstract in the mapped ones; the branch it takes is
+    # part of the derivation cache's key
+    @ftrans.custom_jvp
+    def f(x, y):
+        return x * y
+
+    @f.defjvp
+    def _f_jvp(primals, tangents):
+        (x, y), (x_dot, y_dot) = primals, tangents
+        if y > 0:
+            return f(x, y), y * x_dot + x * y_dot
+        return f(x, y), -x_dot
+
+    @ftrans.custom_vjp
+    def g(x, y):
+        return x * y
+
+    g.defvjp(lambda x, y: (g(x, y), (y if y > 0 else -1.0, x)),
+             lambda res, ct: (res[0] * ct, res[1] * ct))
+    xs = np.array([1.0, 2.0, 3.0])
+    for h, gy_below in ((f, 0.0), (g, np.sum(xs))):
+        per_example = ftrans.vmap(ftrans.grad(h), in_axes=(0, None))
+        batched = ftrans.grad(lambda xs, y: jnp.sum(ftrans.vmap(h, in_axes=(0, None))(xs, y)),
+                              argnums=(0, 1))
+        for y in (2.0, -2.0, 2.0, -2.0):
+            np.testing.assert_allclose(per_example(xs, y), np.full(3, y if y > 0 else -1.0))
+            gx, gy = batched(xs, y)
+            np.testing.assert_allclose(gx, np.full(3, y if y > 0 else -1.0))
+            np.testing.assert_allclose(gy, np.sum(xs) if y > 0 else gy_below)
+        # a branch on the mapped argument names vmap
+        with pytest.raises(ftrans.ConcretizationError, match="`vmap`"):
+            ftrans.grad(lambda ys: jnp.sum(ftrans.vmap(h, in_axes=(None, 0))(1.0, ys)))(xs)

@@ -10,6 +10,12 @@ derivatives come from matrix-calculus identities -- for example
 factorization, and every rule is written with primitives, so it can be
 differentiated again. ``solve`` and ``triangular_solve`` are linear in their
 right-hand side and transpose to a solve with the transposed matrix.
+
+Under ``vmap``, ``dot_general`` takes the batch axis as one more batch
+dimension when both operands are batched, and as a free dimension of the
+batched operand otherwise. The matrix primitives leave a batch axis among the
+leading axes where it is; a solve with one unbatched matrix folds the batch
+into the right-hand side's columns (rows), so the matrix is factored once.
 """
 
 from __future__ import annotations

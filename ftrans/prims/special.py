@@ -5,7 +5,11 @@ rules (``custom_jvp_call``, ``custom_vjp_call`` and its linear part
 A custom function's equation carries its body (``call_jaxpr``) and its
 user's rule as a ``JvpRule`` / ``VjpRule``, which traces the rule into jaxprs
 (when the equation is staged with values, or on first use): transformations
-read jaxprs and never call user code.
+read jaxprs and never call user code. Under ``vmap`` a custom function stays
+custom (its body batched, its rule wrapped in a ``BatchedJvpRule`` /
+``BatchedVjpRule`` whose jaxprs are the rule's, batched), so that derivatives
+of the batched function still use the user's rule; ``remat`` batches its body
+and stays a ``remat``.
 """
 
 from __future__ import annotations
@@ -111,15 +115,15 @@ class _CustomRule:
         """``(rule, constants)`` for an equation on ``args`` staged now, or None
         to keep this rule (see the comment above)."""
         trace = innermost_trace(args) or current_trace()
-        vals = None if trace is None or in_custom_body(trace) else _known_values(args)
-        if vals is not None and any(v is not None for v in vals):
-            differentiated = _differentiated(args, trace)
-            if any(differentiated):
-                if self.forced and self._covers(differentiated):
-                    return None
+        body = trace is None or in_custom_body(trace)
+        differentiated = () if body else _differentiated(args, trace)
+        if any(differentiated):
+            if self.forced and self._covers(differentiated):
+                return None
+            vals = [a.val if type(a) is Tracer else a for a in args]  # computed now
+            if any(v is not None for v in vals):
                 return self._force(vals, differentiated, _abstract_in(args))
-        copy_only = (trace is None or in_custom_body(trace)
-                     or all(v is not None for v in vals))
+        copy_only = body or not any(_is_abstract(a) for a in args)
         if self.forced or self.copy_only == copy_only:
             return None
         new = self._unforced(copy_only)
@@ -293,9 +297,10 @@ class VjpRule(_CustomRule):
 # wrapping the rule object of the equation, which may be batched itself). The
 # batched rule's jaxprs are the inner rule's jaxprs, batched on first use; every
 # output of the batched function, its tangents and residuals, is batched along
-# axis 0, so that the body and the rule agree on one layout. A batched rule is
-# never traced on values (as in JAX, the user's rule sees batched arguments as
-# abstract values): a Python branch on them raises ConcretizationError naming vmap.
+# axis 0, so that the body and the rule agree on one layout. Where a batched
+# rule would be forced, the user's rule is traced on one example: on the values
+# of the unbatched arguments, abstract in the batched ones (as in JAX), so a
+# Python branch on a batched argument raises ConcretizationError naming vmap.
 
 
 def _vmap_at0(closed, in_dims, axis_size: int):
@@ -341,22 +346,23 @@ class _BatchedRule:
         if trace is None or in_custom_body(trace):
             new = self.with_mode(True)
         else:
-            vals = _known_values(args)
             differentiated = _differentiated(args, trace)
             if any(differentiated):
-                forced = self._force_inner(vals, differentiated)
+                forced = self._force_inner(args, differentiated)
                 if forced is not None:
                     return forced
             new = self.with_mode(not any(differentiated)
-                                 and all(v is not None for v in vals))
+                                 and not any(_is_abstract(a) for a in args))
         return None if new is self else (new, [])
 
-    def _force_inner(self, vals, differentiated):
+    def _force_inner(self, args, differentiated):
         inner = self.inner
         if isinstance(inner, _BatchedRule) or inner.forced:
             return None
         arg_dims = self.dims[inner.num_consts:]
-        example = [v if d is None else None for v, d in zip(vals, arg_dims)]
+        # one example's values: those of the unbatched arguments (computed now)
+        example = [None if d is not None else a.val if type(a) is Tracer else a
+                   for a, d in zip(args, arg_dims)]
         if all(v is None for v in example):
             return None
         new_inner, consts = inner._force(example, differentiated, "vmap")
@@ -457,9 +463,10 @@ def _place_cotangents(closed, dims, targets, axis_size: int):
     return trace_to_jaxpr(placed, closed.in_avals, transform="vmap")[0]
 
 
-def _known_values(args) -> list:
-    """The value of each of ``args``, None where it is abstract."""
-    return [a.val if type(a) is Tracer else a for a in args]
+def _is_abstract(a) -> bool:
+    """Whether ``a`` has no value (a value pending in a lazy trace is not
+    computed to tell)."""
+    return type(a) is Tracer and a._val is None
 
 
 def _differentiated(args, trace) -> tuple:
@@ -470,7 +477,7 @@ def _differentiated(args, trace) -> tuple:
 def _abstract_in(args) -> str | None:
     """The transformation that made the first abstract one of ``args`` abstract."""
     for a in args:
-        if type(a) is Tracer and a.val is None:
+        if _is_abstract(a):
             return a._abstract_because()[0]
     return None
 

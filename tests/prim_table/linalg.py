@@ -103,6 +103,10 @@ _TRI_ROWS = [
          transpose_a=True, unit_diagonal=True),
     _tri(((2, 3, 3), (2, 3, 2)), "batched_left_lower_transposed", left_side=True,
          lower=True, transpose_a=True),
+    # under vmap with the matrix unbatched, the batch is folded into the rows of
+    # the right-hand side, behind its own batch axes
+    _tri(((2, 3, 3), (2, 4, 3)), "batched_right_upper",
+         ref=lambda a, b: _tri_ref(a, b)),
 ]
 
 CASES = _DOT_ROWS + _TRI_ROWS + [
