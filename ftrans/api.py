@@ -449,21 +449,43 @@ def linear_transpose(fun: Callable, *primals) -> Callable:
 
 # --- Jacobians and Hessians ------------------------------------------------------
 
-def _basis(aval: ShapedArray):
-    """The standard basis of ``aval``'s space, one array at a time."""
-    for k in range(aval.size):
-        e = np.zeros(aval.size, aval.dtype)
-        e[k] = 1
-        yield e.reshape(aval.shape)
+def _basis_batch(avals) -> list:
+    """The standard basis of the product of the spaces ``avals``, as one
+    batch per space: ``n = sum of sizes`` vectors, the ``k``-th nonzero (1)
+    only at entry ``k`` of the concatenation."""
+    n = sum(a.size for a in avals)
+    out, offset = [], 0
+    for a in avals:
+        e = np.zeros((n, a.size), a.dtype)
+        e[offset:offset + a.size] = np.eye(a.size, dtype=a.dtype)
+        out.append(e.reshape((n,) + a.shape))
+        offset += a.size
+    return out
 
 
-def _assemble(blocks, first_shape, second_shape, along_last: bool):
-    """Stack per-element blocks into an array of shape first + second."""
-    import ftrans.numpy as jnp
-    if not blocks:
-        return np.zeros(first_shape + second_shape)
-    stacked = jnp.stack(blocks, axis=-1 if along_last else 0)
-    return _out(jnp.reshape(stacked, first_shape + second_shape))
+def _all_products(linear: ClosedJaxpr, residuals, avals, out_avals, chunk_size):
+    """``linear(*residuals, *v)`` for every basis vector ``v`` of the spaces
+    ``avals``, in one batched pass (``vmap`` over the basis, of width
+    ``n = sum of sizes``): per output, an array of shape ``(n, *out_shape)``."""
+    from ftrans.batching import _run_batched
+    from ftrans.prims._batching import at_dim
+    n = sum(a.size for a in avals)
+    if n == 0:
+        return [np.zeros((0,) + o.shape, o.dtype) for o in out_avals]
+    dims = [None] * len(residuals) + [0] * len(avals)
+    outs, out_dims = _run_batched(linear, [*residuals, *_basis_batch(avals)], dims, n,
+                                  chunk_size)
+    return [at_dim(x, d, n) for x, d in zip(outs, out_dims)]
+
+
+def _blocks(stacked, avals):
+    """Split a batch over the concatenated basis of ``avals`` into one block
+    per space: ``(size_k, ...)``."""
+    out, offset = [], 0
+    for a in avals:
+        out.append(stacked[offset:offset + a.size])
+        offset += a.size
+    return out
 
 
 def _check_float_outputs(name, fun, avals):
@@ -473,16 +495,9 @@ def _check_float_outputs(name, fun, avals):
                             f"{a.str_short()}")
 
 
-def _products(apply, avals):
-    """``apply`` to every standard basis element of the spaces ``avals``
-    (one nonzero array at a time): ``products[k][b]`` for basis element b of
-    space k."""
-    zeros = [np.zeros(a.shape, a.dtype) for a in avals]
-    return [[apply(zeros[:k] + [e] + zeros[k + 1:]) for e in _basis(aval)]
-            for k, aval in enumerate(avals)]
-
-
-def _jacobian(name: str, fun: Callable, argnums, has_aux: bool, reverse: bool):
+def _jacobian(name: str, fun: Callable, argnums, has_aux: bool, reverse: bool,
+              chunk_size: int | None):
+    import ftrans.numpy as jnp
     nums = _as_tuple(argnums)
 
     @functools.wraps(fun)
@@ -496,42 +511,66 @@ def _jacobian(name: str, fun: Callable, argnums, has_aux: bool, reverse: bool):
             _check_real_outputs(name, fun, out_avals)
         lin = _Linearized(traced)
         in_avals = [get_aval(x) for x in traced.flat_in]
-        if reverse:  # row by row: one VJP per output element
-            transposed = lin.derivatives.transposed
-            rows = _products(lambda cts: eval_closed(transposed, *lin.residuals, *cts),
-                             out_avals)
-            jac = [[_assemble([r[j] for r in rows[i]], o.shape, in_avals[j].shape, False)
-                    for j in range(len(in_avals))] for i, o in enumerate(out_avals)]
-        else:  # column by column: one JVP per input element
-            columns = _products(lin.jvp, in_avals)
-            jac = [[_assemble([c[i] for c in columns[j]], o.shape, in_avals[j].shape, True)
-                    for j in range(len(in_avals))] for i, o in enumerate(out_avals)]
+        # outputs whose derivative is zero by construction are left out of the
+        # linear map; their blocks are zeros
+        live = [o for o, nz in zip(out_avals, lin.out_nz) if nz]
+        blocks: dict = {}
+        if reverse:  # all rows at once: the transpose, batched over the output basis
+            per_in = _all_products(lin.derivatives.transposed, lin.residuals, live,
+                                   in_avals, chunk_size)
+            for j, a in enumerate(in_avals):
+                for k, r in enumerate(_blocks(per_in[j], live)):
+                    blocks[k, j] = jnp.reshape(r, live[k].shape + a.shape)
+        else:  # all columns at once: the linear map, batched over the input basis
+            per_out = _all_products(lin.linear, lin.residuals, in_avals, live, chunk_size)
+            for k, o in enumerate(live):
+                for j, (b, a) in enumerate(zip(_blocks(per_out[k], in_avals), in_avals)):
+                    blocks[k, j] = _columns(b, o.shape, a.shape)
+        live_index = iter(range(len(live)))
+        jac = []
+        for o, nz in zip(out_avals, lin.out_nz):
+            k = next(live_index) if nz else None
+            jac.append([blocks[k, j] if nz else np.zeros(o.shape + a.shape, o.dtype)
+                        for j, a in enumerate(in_avals)])
+        jac = [[_out(b) for b in row] for row in jac]
         return _jac_tree(traced, jac, isinstance(argnums, int), has_aux, lin.outs)
 
     return jacobian_f
 
 
-def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0,
-           has_aux: bool = False) -> Callable:
-    """The Jacobian by forward mode: one JVP per input element (column by column).
+def _columns(block, out_shape, in_shape):
+    """A ``(in_size, *out_shape)`` block of columns as ``out_shape + in_shape``."""
+    import ftrans.numpy as jnp
+    cols = jnp.reshape(block, in_shape + out_shape)
+    k = len(in_shape)
+    return jnp.moveaxis(cols, tuple(range(k)), tuple(range(-k, 0))) if k else cols
+
+
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           *, chunk_size: int | None = None) -> Callable:
+    """The Jacobian by forward mode: the JVP evaluated once, batched over all
+    ``n`` input basis vectors (all columns in one pass of width ``n``;
+    ``chunk_size`` columns at a time if given). Cheap when inputs are few.
 
     >>> import ftrans, ftrans.numpy as jnp, numpy as np
     >>> ftrans.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
     """
-    return _jacobian("jacfwd", fun, argnums, has_aux, reverse=False)
+    return _jacobian("jacfwd", fun, argnums, has_aux, False, chunk_size)
 
 
-def jacrev(fun: Callable, argnums: int | Sequence[int] = 0,
-           has_aux: bool = False) -> Callable:
-    """The Jacobian by reverse mode: one VJP per output element (row by row).
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           *, chunk_size: int | None = None) -> Callable:
+    """The Jacobian by reverse mode: the VJP evaluated once, batched over all
+    ``m`` output basis vectors (all rows in one pass of width ``m``;
+    ``chunk_size`` rows at a time if given). Cheap when outputs are few.
 
     >>> import ftrans, ftrans.numpy as jnp, numpy as np
     >>> ftrans.jacrev(lambda x: jnp.sum(x ** 2))(np.array([1.0, 2.0]))
     array([2., 4.])
     """
-    return _jacobian("jacrev", fun, argnums, has_aux, reverse=True)
+    return _jacobian("jacrev", fun, argnums, has_aux, True, chunk_size)
 
 
 def _jac_tree(traced: _Traced, jac, single_arg: bool, has_aux: bool, outs):
@@ -548,13 +587,14 @@ def _jac_tree(traced: _Traced, jac, single_arg: bool, has_aux: bool, outs):
 jacobian = jacrev
 
 
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0,
-            has_aux: bool = False) -> Callable:
-    """The Hessian, as ``jacfwd(jacrev(fun))``.
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+            *, chunk_size: int | None = None) -> Callable:
+    """The Hessian, as ``jacfwd(jacrev(fun))``: two batched passes.
 
     >>> import ftrans, ftrans.numpy as jnp, numpy as np
     >>> ftrans.hessian(lambda x: jnp.sum(x ** 3))(np.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
     """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, chunk_size=chunk_size), argnums, has_aux,
+                  chunk_size=chunk_size)

@@ -41,10 +41,9 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
     concatenates (memory bounded by ``k``; the results are the same).
 
     >>> import ftrans, ftrans.numpy as jnp, numpy as np
-    >>> ftrans.vmap(lambda x, y: (x, y), in_axes=(0, None))(  # TODO(vmap): jnp.dot
-    ...     np.eye(2), np.array([3.0, 4.0]))[1]
-    array([[3., 4.],
-           [3., 4.]])
+    >>> ftrans.vmap(lambda x, y: jnp.dot(x, y), in_axes=(0, None))(
+    ...     np.eye(2), np.array([3.0, 4.0]))
+    array([3., 4.])
     """
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"vmap({fn_name(fun)}): chunk_size must be a positive int, "

@@ -294,9 +294,13 @@ class Primitive:
         """The rule for a transformation, or a clear error naming both."""
         f = getattr(self, kind)
         if f is None:
-            hint = (" (only linear primitives have one: a function passed to "
-                    "linear_transpose must be linear in its arguments)"
-                    if kind == "transpose" else "")
+            hints = {"transpose": " (only linear primitives have one: a function "
+                                  "passed to linear_transpose must be linear in its "
+                                  "arguments)",
+                     "batch": " (vmap needs one, and so do jacfwd, jacrev and "
+                              "hessian, which evaluate the derivative once, batched "
+                              "over the basis; declare it with def_batch)"}
+            hint = hints.get(kind, "")
             raise NotImplementedError(
                 f"{self.RULES.get(kind, kind)}: primitive '{self.name}' has no "
                 f"{kind} rule{hint}")

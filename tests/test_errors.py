@@ -296,8 +296,12 @@ def test_primitive_without_transpose_rule(make_prim, transform):
         calls[transform]()
     msg = str(e.value)
     assert "_test_err_notranspose" in msg and "transpose" in msg
-    # forward mode needs no transpose
+    # forward mode needs no transpose; jacfwd batches the JVP over the basis,
+    # so it needs the batch rule, and says so
     np.testing.assert_allclose(ftrans.jvp(f, (1.0,), (1.0,))[1], 6.0)
+    with pytest.raises(NotImplementedError, match="_test_err_notranspose.*batch rule.*jacfwd"):
+        ftrans.jacfwd(f)(1.0)
+    p.def_batch(lambda axis_size, args, dims: (p.bind(*args), dims[0]))
     np.testing.assert_allclose(ftrans.jacfwd(f)(1.0), 6.0)
     _next_call_works()
 

@@ -29,6 +29,8 @@ EXPECTED = {
     "mlp_sgd": [r"final training accuracy"],
     "plain_numpy": [TINY, r"final energy -6\.0000000\d", r"\n\s+0\s+-3\.885",
                     r"pair distances \[(1\.122462 ){5}1\.122462\]"],
+    "per_example_grads": [r"max difference from the loop (0\.0e\+00|\d\.\de-(1[3-9]|[2-9]\d))",
+                          r"step 4: loss 0\.6\d+"],
     "skip_connection": [r"through the block", r"through the identity", TINY],
 }
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import ftrans
-from ftrans.core import Primitive
 from ftrans.tree_util import tree_flatten, tree_map
 from tests.prim_table import all_cases
 
@@ -77,16 +76,9 @@ def _dim_variants(case):
 PARAMS = [(c, label, dims) for c in CASES for label, dims in _dim_variants(c)]
 
 
-def _needs_rule(case):
-    prim = Primitive.registry.get(case.prim)
-    if prim is not None and prim.batch is None:  # TODO(vmap): gone once all rules exist
-        pytest.xfail(f"{case.prim} has no batch rule yet")
-
-
 @pytest.mark.parametrize("case,label,dims", PARAMS,
                          ids=[f"{c.id}-{label}" for c, label, _ in PARAMS])
 def test_vmap_matches_the_loop(case, label, dims):
-    _needs_rule(case)
     examples = _examples(case, 10)
     size = None if dims else B  # a row without operands (iota): its output is broadcast
     got = ftrans.vmap(case.fn, in_axes=tuple(dims), axis_size=size)(*_stack(examples, dims))
@@ -102,7 +94,6 @@ DIFF = [c for c in CASES if c.order >= 1]
 
 @pytest.mark.parametrize("case", DIFF, ids=[c.id for c in DIFF])
 def test_vmap_of_jvp_and_vjp_matches_the_loop(case):
-    _needs_rule(case)
     examples = _examples(case, 11)
     pos = _float_positions(examples[0])
     fixed = examples[0]

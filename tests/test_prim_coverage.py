@@ -32,7 +32,7 @@ SLOTS = {
     "abstract_eval": EVERY,
     "jvp": EVERY,
     "transpose": LINEAR,
-    "batch": TRACKED,
+    "batch": EVERY,  # vmap (issue 10): every primitive batches
     "emit": TRACKED,  # stays optional: without it, jit's code generation calls impl
 }
 

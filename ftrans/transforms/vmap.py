@@ -68,10 +68,10 @@ def vmap_jaxpr(closed: ClosedJaxpr, in_dims: Sequence[int | None], axis_size: in
     the whole batch); output ``j`` is batched along ``out_dims[j]``.
 
     >>> import numpy as np, ftrans, ftrans.numpy as jnp
-    >>> closed = ftrans.make_jaxpr(lambda x, y: (x, y))(1.0, 2.0)  # TODO(vmap): sin(x) * y
+    >>> closed = ftrans.make_jaxpr(lambda x, y: jnp.sin(x) * y)(1.0, 2.0)
     >>> batched, out_dims = vmap_jaxpr(closed, (0, None), 3)
     >>> [a.str_short() for a in batched.in_avals], out_dims
-    (['f64[3]', 'f64[]'], [0, None])
+    (['f64[3]', 'f64[]'], [0])
     """
     in_dims = list(in_dims)
     out_dims: list = []
