@@ -117,14 +117,17 @@ def _in_dims(name, fun, in_axes, args, kwargs, leaves) -> list:
     per_arg = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
     dims = []
     for i, (arg, axes) in enumerate(zip(args, per_arg)):
-        dims.extend(_broadcast_prefix(name, _arg_label(fun, i), axes, arg))
+        dims.extend(_broadcast_prefix(name, lambda i=i: _arg_label(fun, i), axes, arg))
     dims.extend([0] * len(tree_flatten(kwargs)[0]))
     out = []
-    labels = _leaf_labels(fun, args, kwargs)
-    for x, d, label in zip(leaves, dims, labels):
+    for k, (x, d) in enumerate(zip(leaves, dims)):
         if d is None:
             out.append(None)
             continue
+        if isinstance(d, int) and -get_aval(x).ndim <= d < get_aval(x).ndim:
+            out.append(d % get_aval(x).ndim)  # the common case: no label needed
+            continue
+        label = _leaf_labels(fun, args, kwargs)[k]
         if not isinstance(d, int):
             raise TypeError(f"{name}: in_axes entries must be ints or None, got "
                             f"{d!r} for {label}")
@@ -143,14 +146,14 @@ def _in_dims(name, fun, in_axes, args, kwargs, leaves) -> list:
 
 def _broadcast_prefix(name, label, prefix, tree) -> list:
     """The leaves of the prefix tree ``prefix``, each repeated over the leaves
-    of the subtree of ``tree`` it covers."""
+    of the subtree of ``tree`` it covers (``label()`` names ``tree`` in errors)."""
     if prefix is None or isinstance(prefix, int):
         return [prefix] * len(tree_flatten(tree)[0])
     prefix_def = tree_flatten(prefix, is_leaf=lambda x: x is None)[1]
     try:
         subtrees = prefix_def.flatten_up_to(tree)
     except ValueError as e:
-        raise ValueError(f"{name}: the in_axes entry {prefix!r} for {label} does not "
+        raise ValueError(f"{name}: the in_axes entry {prefix!r} for {label()} does not "
                          f"match the argument's structure: {e}") from None
     axes = tree_flatten(prefix, is_leaf=lambda x: x is None)[0]
     out = []
@@ -183,12 +186,7 @@ def _leaf_labels(fun, args, kwargs) -> list[str]:
 
 
 def _batch_size(name, fun, args, kwargs, leaves, dims, axis_size) -> int:
-    sizes = {}
-    labels = _leaf_labels(fun, args, kwargs)
-    for x, d, label in zip(leaves, dims, labels):
-        if d is not None:
-            sizes[label] = (get_aval(x), d, get_aval(x).shape[d])
-    found = {s for _, _, s in sizes.values()}
+    found = {get_aval(x).shape[d] for x, d in zip(leaves, dims) if d is not None}
     if axis_size is not None:
         found.add(axis_size)
     if not found:
@@ -196,8 +194,10 @@ def _batch_size(name, fun, args, kwargs, leaves, dims, axis_size) -> int:
                          "axis_size is not given, so the batch size is unknown; pass "
                          "axis_size=n, or map an argument")
     if len(found) > 1:
-        lines = [f"  * {label} of type {aval.str_short()}: axis {d} has size {s}"
-                 for label, (aval, d, s) in sizes.items()]
+        labels = _leaf_labels(fun, args, kwargs)
+        lines = [f"  * {label} of type {get_aval(x).str_short()}: axis {d} has size "
+                 f"{get_aval(x).shape[d]}"
+                 for x, d, label in zip(leaves, dims, labels) if d is not None]
         if axis_size is not None:
             lines.append(f"  * axis_size={axis_size}")
         raise ValueError(f"{name} got inconsistent sizes for the array axes to be "
@@ -266,7 +266,7 @@ def _out_dims(name, out_axes, out_tree, outs) -> list:
         return [out_axes] * len(outs)
     out_axes = tuple(out_axes) if isinstance(out_axes, list) else out_axes
     sample = tree_unflatten(out_tree, list(range(len(outs))))
-    return _broadcast_prefix(name, "the output", out_axes, sample)
+    return _broadcast_prefix(name, lambda: "the output", out_axes, sample)
 
 
 def _place(name, i, x, dim, want, size):

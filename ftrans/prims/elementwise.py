@@ -894,6 +894,10 @@ def _select_n_impl(which, *cases):
 
 @select_n_p.def_abstract_eval
 def _select_n_abstract_eval(which, *cases):
+    if (cases and which.dtype.kind in "biu" and which.shape in ((), cases[0].shape)
+            and (which.dtype != np.bool_ or len(cases) <= 2)
+            and all(c == cases[0] for c in cases)):
+        return cases[0]  # the common case, checked without building a message
     types = ", ".join(a.str_short() for a in (which, *cases))
     if not cases:
         raise TypeError(f"select_n: needs at least one case, got only the "

@@ -401,19 +401,20 @@ def _concatenate_impl(*xs, dimension):
 
 @concatenate_p.def_abstract_eval
 def _concatenate_abstract_eval(*xs, dimension):
-    types = ", ".join(x.str_short() for x in xs)
+    def types():
+        return ", ".join(x.str_short() for x in xs)
     first = xs[0]
     if any(x.dtype != first.dtype for x in xs):
-        raise TypeError(f"concatenate: operands must have one dtype, got {types}; "
+        raise TypeError(f"concatenate: operands must have one dtype, got {types()}; "
                         "convert them first (ftrans.numpy.concatenate promotes)")
     if any(x.ndim != first.ndim for x in xs) or not 0 <= dimension < first.ndim:
         raise TypeError(f"concatenate: operands must have one rank >= 1 and "
                         f"dimension {dimension} must be one of their axes, got "
-                        f"{types}")
+                        f"{types()}")
     def others(x): return x.shape[:dimension] + x.shape[dimension + 1:]
     if any(others(x) != others(first) for x in xs):
         raise TypeError(f"concatenate: operands must have equal sizes except along "
-                        f"dimension {dimension}, got {types}")
+                        f"dimension {dimension}, got {types()}")
     size = sum(x.shape[dimension] for x in xs)
     return first.update(shape=first.shape[:dimension] + (size,)
                         + first.shape[dimension + 1:])
