@@ -94,6 +94,83 @@ def hess_numpy(A, x):
     return (A.T * (-2.0 * t * (1.0 - t * t))) @ A
 
 
+# --- jit ---------------------------------------------------------------------------
+
+def mlp3_loss(np_like, params, x, y):
+    (W1, W2, W3) = params
+    h1 = np_like.tanh(x @ W1)
+    h2 = np_like.tanh(h1 @ W2)
+    return np_like.sum((h2 @ W3 - y) ** 2) / x.shape[0]
+
+
+def mlp3_numpy_value_and_grad(params, x, y):
+    W1, W2, W3 = params
+    h1 = np.tanh(x @ W1)
+    h2 = np.tanh(h1 @ W2)
+    r = h2 @ W3 - y
+    loss = np.sum(r * r) / x.shape[0]
+    g = 2.0 * r / x.shape[0]
+    dW3 = h2.T @ g
+    d2 = (g @ W3.T) * (1.0 - h2 * h2)
+    dW2 = h1.T @ d2
+    d1 = (d2 @ W2.T) * (1.0 - h1 * h1)
+    return loss, (x.T @ d1, dW2, dW3)
+
+
+def jit_rows(rng, x16, pe, w, xs_lr, ys_lr, Ah, xh):
+    rows = []
+    jg = ftrans.jit(ftrans.grad(lambda x: chain(jnp, x)))
+    assert np.allclose(jg(x16), chain_numpy_grad(x16))
+    rows.append(["jit(grad), 200-op chain, f64[16]", median_ms(lambda: jg(x16)),
+                 median_ms(lambda: chain_numpy_grad(x16)), None, 0.8])
+    params = [rng.standard_normal(s) / np.sqrt(s[0]) for s in [(784, 256), (256, 256), (256, 10)]]
+    x, y = rng.standard_normal((128, 784)), rng.standard_normal((128, 10))
+    jvg = ftrans.jit(ftrans.value_and_grad(lambda p: mlp3_loss(jnp, p, x, y)))
+    want = mlp3_numpy_value_and_grad(params, x, y)
+    got = jvg(params)
+    assert np.allclose(got[0], want[0]) and all(np.allclose(a, b) for a, b in zip(got[1], want[1]))
+    rows.append(["jit(value_and_grad), MLP 784-256-256-10, B=128",
+                 median_ms(lambda: jvg(params)),
+                 median_ms(lambda: mlp3_numpy_value_and_grad(params, x, y)), None, 0.95])
+    Wh, xs = rng.standard_normal((16, 16)) * 0.3, rng.standard_normal((100, 16))
+    jr = ftrans.jit(ftrans.grad(rnn_scan_loss))
+    assert np.allclose(jr(Wh, xs), ftrans.grad(rnn_unrolled_loss)(Wh, xs))
+    rows.append(["jit(grad), RNN scan T=100 (vs unrolled numpy loop)",
+                 median_ms(lambda: jr(Wh, xs)),
+                 median_ms(lambda: rnn_numpy_grad(Wh, xs)), None, 1.1])
+    jh = ftrans.jit(ftrans.hessian(lambda x: hess_fn(jnp, Ah, x)))
+    assert np.allclose(jh(xh), hess_numpy(Ah, xh))
+    rows.append(["jit(hessian), 200 inputs", median_ms(lambda: jh(xh)),
+                 median_ms(lambda: hess_numpy(Ah, xh)), None, 2.0])
+    jpe = ftrans.jit(pe)
+    assert np.allclose(jpe(w, xs_lr, ys_lr), logistic_per_example_numpy(w, xs_lr, ys_lr))
+    rows.append(["jit(vmap(grad)) logistic, B=256 F=100", median_ms(lambda: jpe(w, xs_lr, ys_lr)),
+                 median_ms(lambda: logistic_per_example_numpy(w, xs_lr, ys_lr)), None, 1.15])
+    start = time.perf_counter()
+    fresh = ftrans.jit(ftrans.grad(lambda x: chain(jnp, x * 1.0001)))
+    fresh(x16)
+    rows.append(["first call of jit(grad), fresh 200-op f (ms)", 1e3 * (time.perf_counter() - start),
+                 60.0, None])
+    ident = ftrans.jit(lambda x: x)
+    rows.append(["jit dispatch, cached call of identity (vs 10 us)",
+                 median_ms(lambda: ident(x16)), 0.010, None])
+    return rows
+
+
+def rnn_numpy_grad(Wh, xs):
+    hs, h = [], np.zeros(Wh.shape[0])
+    for x in xs:
+        h = np.tanh(Wh @ h + x)
+        hs.append(h)
+    g_W, g_h = np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    prev = [np.zeros(Wh.shape[0])] + hs[:-1]
+    for h, hp in zip(reversed(hs), reversed(prev)):
+        g_pre = (g_h + 1.0) * (1.0 - h * h)
+        g_W += np.outer(g_pre, hp)
+        g_h = Wh.T @ g_pre
+    return g_W
+
+
 # --- 2. a two-layer MLP loss ---------------------------------------------------------
 
 def mlp_loss(np_like, W1, W2, x, y):
@@ -216,6 +293,9 @@ def main():
     assert np.allclose(hf(xh), hess_numpy(Ah, xh))
     rows.append(["hessian, 200 inputs, sum tanh(A x)", median_ms(lambda: hf(xh)),
                  median_ms(lambda: hess_numpy(Ah, xh)), None, 3.0])
+
+    if hasattr(ftrans, "jit"):  # jit (issue 11): targets are ratios to hand-written numpy
+        rows.extend(jit_rows(rng, x16, pe, w, xs_lr, ys_lr, Ah, xh))
 
     # what the ftrans.Array subclass costs: ftrans.numpy's eager boundary, and
     # numpy's own operations and indexing on an Array (1000 calls each)

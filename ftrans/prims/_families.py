@@ -207,6 +207,26 @@ def binary_shape(name: str, x: ShapedArray, y: ShapedArray) -> tuple:
 
 # --- elementwise families -----------------------------------------------------------
 
+def ufunc_emit(ufunc: np.ufunc) -> Callable:
+    """The emit rule calling the numpy ufunc the impl is (``np.sin(a)``); it
+    may write into a dead buffer of the output's type (``out=``)."""
+    call = f"np.{ufunc.__name__}"
+
+    def _ufunc_emit(ctx, out_names, in_exprs, **params):
+        out = f", out={ctx.buffer}" if ctx.buffer else ""
+        return f"{out_names[0]} = {call}({', '.join(ctx.short_in_exprs)}{out})"
+
+    _ufunc_emit.accepts_out = True
+    return _ufunc_emit
+
+
+def def_ufunc_emit(prim: Primitive, impl) -> None:
+    """Give ``prim`` the ufunc emit rule if its impl is a numpy ufunc by its
+    own name (``np.sin``); other impls are called as they are."""
+    if isinstance(impl, np.ufunc) and getattr(np, impl.__name__, None) is impl:
+        prim.def_emit(ufunc_emit(impl))
+
+
 def def_elementwise_batch(prim: Primitive) -> None:
     """The batch rule of an elementwise primitive: operands aligned on one
     batch axis (``_batching.elementwise_batch``), an unbatched rank-0 operand
@@ -238,6 +258,7 @@ def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None
         return x
 
     def_elementwise_batch(prim)
+    def_ufunc_emit(prim, impl)
     if _is_zero(derivative):
         def_zero_jvp(prim)
     elif derivative is not None:
@@ -270,6 +291,7 @@ def binary(name: str, impl: Callable, *, kinds: str = "biufc", out_dtype=None,
         return ShapedArray(binary_shape(name, x, y), out_dtype or x.dtype)
 
     def_elementwise_batch(prim)
+    def_ufunc_emit(prim, impl)
     if _is_zero(derivative):
         def_zero_jvp(prim)
     elif derivative is not None:

@@ -82,6 +82,22 @@ def _cond_impl(index, *ops, branches):
     return eval_closed(branches[int(np.clip(index, 0, len(branches) - 1))], *ops)
 
 
+@cond_p.def_emit
+def _cond_emit(ctx, out_names, in_exprs, branches):
+    # an if/elif chain on the index, clamped to the branches as the impl does
+    index, *ops = in_exprs
+    lines, last = [], len(branches) - 1
+    for k, branch in enumerate(branches):
+        body, outs = ctx.inline(branch, ops)
+        code = "\n".join(c for c in (body, ctx.assign(out_names, outs)) if c)
+        if last == 0:
+            return code
+        test = (f"if {index} <= 0:" if k == 0 else "else:" if k == last
+                else f"elif {index} == {k}:")
+        lines += [test, ctx.indent(code)]
+    return "\n".join(lines)
+
+
 @cond_p.def_abstract_eval
 def _cond_abstract_eval(index, *ops, branches):
     if index.shape != () or index.dtype.kind not in "iu":
@@ -370,6 +386,26 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse):
     return [np.asarray(c) for c in carry] + ys
 
 
+@scan_p.def_emit
+def _scan_emit(ctx, out_names, in_exprs, jaxpr, num_consts, num_carry, length, reverse):
+    # a for loop: the carry lives in the scan's own outputs, the stacked
+    # outputs are preallocated and filled one row per step
+    consts, init, xs = groups(in_exprs, num_consts, num_carry)
+    carry, ys = out_names[:num_carry], out_names[num_carry:]
+    i = ctx.fresh("i")
+    x_names = [ctx.fresh("x") for _ in xs]
+    body, outs = ctx.inline(jaxpr, consts + carry + x_names)
+    lines = [ctx.assign(carry, init)]
+    lines += [f"{y} = np.empty({a.shape}, np.{a.dtype.name})"
+              for y, a in zip(ys, ctx.out_avals[num_carry:])]
+    steps = f"range({length - 1}, -1, -1)" if reverse else f"range({length})"
+    step = [f"{x} = {xs_}[{i}]" for x, xs_ in zip(x_names, xs)]
+    step += [body] + [f"{y}[{i}] = {o}" for y, o in zip(ys, outs[num_carry:])]
+    step += [ctx.assign(carry, outs[:num_carry])]  # last: the rows may read the old carry
+    lines += [f"for {i} in {steps}:", ctx.indent("\n".join(c for c in step if c))]
+    return "\n".join(c for c in lines if c)
+
+
 @scan_p.def_abstract_eval
 def _scan_abstract_eval(*avals, jaxpr, num_consts, num_carry, length, reverse):
     consts, carry, xs = groups(avals, num_consts, num_carry)
@@ -643,6 +679,21 @@ def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     while eval_closed(cond_jaxpr, *cond_consts, *carry)[0]:
         carry = eval_closed(body_jaxpr, *body_consts, *carry)
     return [np.asarray(c) for c in carry]
+
+
+@while_p.def_emit
+def _while_emit(ctx, out_names, in_exprs, cond_jaxpr, body_jaxpr, cond_nconsts,
+                body_nconsts):
+    # a while loop over the loop's own outputs as the carry
+    cond_consts, body_consts, init = groups(in_exprs, cond_nconsts, body_nconsts)
+    test, (pred,) = ctx.inline(cond_jaxpr, cond_consts + out_names)
+    body, outs = ctx.inline(body_jaxpr, body_consts + out_names)
+    step = "\n".join(c for c in (body, ctx.assign(out_names, outs)) if c)
+    if test:  # the predicate takes statements: test it inside the loop
+        loop = ["while True:", ctx.indent(f"{test}\nif not {pred}:\n    break\n{step}")]
+    else:
+        loop = [f"while {pred}:", ctx.indent(step)]
+    return "\n".join(c for c in [ctx.assign(out_names, init)] + loop if c)
 
 
 @while_p.def_abstract_eval

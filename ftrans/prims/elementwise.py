@@ -131,6 +131,7 @@ def _mul_transpose(ct, x, y):
     return [None, unbcast(mul(x, ct), y.aval)]
 
 
+
 def _div_impl(x, y):
     if np.result_type(x).kind in "iu":  # integers round toward zero, as C and JAX
         q = np.abs(x) // np.abs(y)
@@ -139,6 +140,17 @@ def _div_impl(x, y):
 
 
 div_p = binary("div", _div_impl)
+
+@div_p.def_emit
+def _div_emit(ctx, out_names, in_exprs):
+    if ctx.in_avals[0].dtype.kind in "iu":
+        return None  # rounding toward zero: the impl
+    out = f", out={ctx.buffer}" if ctx.buffer else ""
+    return f"{out_names[0]} = np.divide({', '.join(ctx.short_in_exprs)}{out})"
+
+
+_div_emit.accepts_out = True
+
 def_identity_with(div_p, 1, (1,))
 
 
@@ -214,6 +226,18 @@ def integer_pow(x: ArrayLike, y: int) -> Array:
 @integer_pow_p.def_impl
 def _integer_pow_impl(x, y):
     return np.power(x, y) if y >= 0 else 1 / np.power(x, -y)
+
+
+@integer_pow_p.def_emit
+def _integer_pow_emit(ctx, out_names, in_exprs, y):
+    (x,) = in_exprs
+    if y < 0:
+        return f"{out_names[0]} = 1 / np.power({x}, {-y})"
+    out = f", out={ctx.buffer}" if ctx.buffer else ""
+    return f"{out_names[0]} = np.power({x}, {y}{out})"
+
+
+_integer_pow_emit.accepts_out = True
 
 
 @integer_pow_p.def_abstract_eval
@@ -631,8 +655,16 @@ def _rsqrt_impl(x):
     return 1 / np.sqrt(x)
 
 
+def _rsqrt_emit(ctx, out_names, in_exprs):
+    return f"{out_names[0]} = 1 / np.sqrt({in_exprs[0]})"
+
+
+_rsqrt_emit.accepts_out = True  # a fresh array, never a view
+
+
 rsqrt_p = unary("rsqrt", _rsqrt_impl,
                 derivative=lambda x, y: mul(scalar(x, -0.5), div(y, x)))
+rsqrt_p.def_emit(_rsqrt_emit)
 
 
 def rsqrt(x: ArrayLike) -> Array:
@@ -648,8 +680,16 @@ def _logistic_impl(x):
     return 0.5 * np.tanh(0.5 * x) + 0.5  # no overflow of exp(-x) for large -x
 
 
+def _logistic_emit(ctx, out_names, in_exprs):
+    return f"{out_names[0]} = 0.5 * np.tanh(0.5 * {in_exprs[0]}) + 0.5"
+
+
+_logistic_emit.accepts_out = True  # a fresh array, never a view
+
+
 logistic_p = unary("logistic", _logistic_impl,
                    derivative=lambda x, y: mul(y, sub(_one(x), y)))
+logistic_p.def_emit(_logistic_emit)
 
 
 def logistic(x: ArrayLike) -> Array:
@@ -892,6 +932,20 @@ def _select_n_impl(which, *cases):
     return np.choose(np.asarray(which, dtype=np.int64), cases)
 
 
+@select_n_p.def_emit
+def _select_n_emit(ctx, out_names, in_exprs):
+    which, *cases = in_exprs
+    if len(cases) == 1:  # a copy where the impl aliases: the same values
+        return f"{out_names[0]} = np.array({cases[0]})"
+    if len(cases) == 2:
+        return f"{out_names[0]} = np.where({which}, {cases[1]}, {cases[0]})"
+    return (f"{out_names[0]} = np.choose(np.asarray({which}, dtype=np.int64), "
+            f"({', '.join(cases)},))")
+
+
+_select_n_emit.accepts_out = True  # a fresh array, never a view
+
+
 @select_n_p.def_abstract_eval
 def _select_n_abstract_eval(which, *cases):
     if (cases and which.dtype.kind in "biu" and which.shape in ((), cases[0].shape)
@@ -964,6 +1018,15 @@ def convert_element_type(x: ArrayLike, new_dtype: DTypeLike) -> Array:
 @convert_element_type_p.def_impl
 def _convert_element_type_impl(x, new_dtype):
     return np.asarray(x).astype(new_dtype)
+
+
+@convert_element_type_p.def_emit
+def _convert_element_type_emit(ctx, out_names, in_exprs, new_dtype):
+    x = in_exprs[0] if ctx.in_avals[0].ndim else f"np.asarray({in_exprs[0]})"
+    return f"{out_names[0]} = {x}.astype(np.{np.dtype(new_dtype).name})"
+
+
+_convert_element_type_emit.accepts_out = True  # astype copies
 
 
 @convert_element_type_p.def_abstract_eval

@@ -121,6 +121,32 @@ def _dot_general_impl(x, y, dimension_numbers, preferred_element_type):
     return np.matmul(x.reshape(x_shape), y.reshape(y_shape)).reshape(out_shape)
 
 
+@dot_general_p.def_emit
+def _dot_general_emit(ctx, out_names, in_exprs, dimension_numbers, preferred_element_type):
+    # the impl's numpy calls, planned here once: one np.matmul
+    (x, y), (x_aval, y_aval) = in_exprs, ctx.in_avals
+    x_perm, x_shape, y_perm, y_shape, out_shape = _dot_plan(x_aval.shape, y_aval.shape,
+                                                            dimension_numbers)
+
+    def operand(expr, aval, perm, shape):
+        if preferred_element_type is not None and preferred_element_type != x_aval.dtype:
+            expr = f"np.asarray({expr}).astype(np.{np.dtype(preferred_element_type).name})"
+        if perm is not None:
+            expr = f"np.transpose({expr}, {perm})"
+        if perm is not None or tuple(shape) != aval.shape:
+            expr = f"np.reshape({expr}, {tuple(shape)})"
+        return expr
+
+    call = (f"np.matmul({operand(x, x_aval, x_perm, x_shape)}, "
+            f"{operand(y, y_aval, y_perm, y_shape)})")
+    if tuple(out_shape) != tuple(x_shape[:-1]) + tuple(y_shape[-1:]):
+        call = f"np.reshape({call}, {tuple(out_shape)})"
+    return f"{out_names[0]} = {call}"
+
+
+_dot_general_emit.fresh = True  # a new array, never a view
+
+
 @dot_general_p.def_abstract_eval
 def _dot_general_abstract_eval(x, y, dimension_numbers, preferred_element_type):
     (lc, rc), (lb, rb) = dimension_numbers

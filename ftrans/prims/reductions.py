@@ -52,6 +52,17 @@ def _reduce_sum_impl(x, axes):
 
 
 reduce_sum_p = reduction("reduce_sum", _reduce_sum_impl)
+
+
+@reduce_sum_p.def_emit
+def _reduce_sum_emit(ctx, out_names, in_exprs, axes):
+    return (f"{out_names[0]} = np.sum({in_exprs[0]}, axis={axes}, "
+            f"dtype=np.{ctx.in_avals[0].dtype.name})")
+
+
+_reduce_sum_emit.fresh = True  # a new array, never a view
+
+
 def_linear(reduce_sum_p)
 
 
@@ -98,6 +109,19 @@ reduce_max_p = reduce_extremum("reduce_max", _reduce_max_impl)
 reduce_min_p = reduce_extremum("reduce_min", _reduce_min_impl)
 
 
+def _extremum_emit(fn):
+    def _reduce_extremum_emit(ctx, out_names, in_exprs, axes):
+        shape = ctx.in_avals[0].shape
+        if any(shape[a] == 0 for a in axes):
+            return None  # the identity of an empty reduction: the impl
+        return f"{out_names[0]} = {fn}(np.asarray({in_exprs[0]}), axis={axes})"
+    return _reduce_extremum_emit
+
+
+reduce_max_p.def_emit(_extremum_emit("np.max"))
+reduce_min_p.def_emit(_extremum_emit("np.min"))
+
+
 def reduce_max(x: ArrayLike, axes: Sequence[int]) -> Array:
     """The maximum over ``axes`` (``-inf`` over no entries).
 
@@ -123,6 +147,17 @@ def _reduce_prod_impl(x, axes):
 
 
 reduce_prod_p = reduction("reduce_prod", _reduce_prod_impl)
+
+
+@reduce_prod_p.def_emit
+def _reduce_prod_emit(ctx, out_names, in_exprs, axes):
+    return (f"{out_names[0]} = np.prod({in_exprs[0]}, axis={axes}, "
+            f"dtype=np.{ctx.in_avals[0].dtype.name})")
+
+
+_reduce_prod_emit.fresh = True  # a new array, never a view
+
+
 
 
 def reduce_prod(x: ArrayLike, axes: Sequence[int]) -> Array:
@@ -176,6 +211,18 @@ def _argmin_impl(x, axis, index_dtype):
 
 argmax_p = arg_reduction("argmax", _argmax_impl)
 argmin_p = arg_reduction("argmin", _argmin_impl)
+
+
+def _arg_emit(fn):
+    def _arg_reduction_emit(ctx, out_names, in_exprs, axis, index_dtype):
+        return (f"{out_names[0]} = {fn}({in_exprs[0]}, axis={axis})"
+                f".astype(np.{np.dtype(index_dtype).name})")
+    _arg_reduction_emit.fresh = True
+    return _arg_reduction_emit
+
+
+argmax_p.def_emit(_arg_emit("np.argmax"))
+argmin_p.def_emit(_arg_emit("np.argmin"))
 
 
 def argmax(x: ArrayLike, axis: int, index_dtype: DTypeLike = np.int64) -> Array:
@@ -244,6 +291,23 @@ cummax_p = cumulative("cummax", _cummax_impl, combine=max_p, identity=_lowest,
                       allow_bool=True)
 cummin_p = cumulative("cummin", _cummin_impl, combine=min_p, identity=_highest,
                       allow_bool=True)
+
+
+def _cumulative_emit(accumulate):
+    def _accumulate_emit(ctx, out_names, in_exprs, axis, reverse):
+        x, dtype = in_exprs[0], f"np.{ctx.in_avals[0].dtype.name}"
+        if not reverse:
+            return f"{out_names[0]} = {accumulate}({x}, axis={axis}, dtype={dtype})"
+        return (f"{out_names[0]} = np.flip({accumulate}(np.flip({x}, {axis}), "
+                f"axis={axis}, dtype={dtype}), {axis})")
+    _accumulate_emit.fresh = True  # a new array (a reversed view of one)
+    return _accumulate_emit
+
+
+cumsum_p.def_emit(_cumulative_emit("np.cumsum"))
+cumprod_p.def_emit(_cumulative_emit("np.multiply.accumulate"))
+cummax_p.def_emit(_cumulative_emit("np.maximum.accumulate"))
+cummin_p.def_emit(_cumulative_emit("np.minimum.accumulate"))
 
 
 def cumsum(x: ArrayLike, axis: int, reverse: bool = False) -> Array:

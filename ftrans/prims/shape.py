@@ -91,6 +91,17 @@ def _broadcast_in_dim_impl(x, shape, broadcast_dimensions):
     return np.broadcast_to(x.reshape(expanded), shape)
 
 
+@broadcast_in_dim_p.def_emit
+def _broadcast_in_dim_emit(ctx, out_names, in_exprs, shape, broadcast_dimensions):
+    x, x_shape = in_exprs[0], ctx.in_avals[0].shape
+    expanded = [1] * len(shape)
+    for src, dst in enumerate(broadcast_dimensions):
+        expanded[dst] = x_shape[src]
+    if tuple(expanded) != x_shape:
+        x = f"np.reshape({x}, {tuple(expanded)})"
+    return f"{out_names[0]} = np.broadcast_to({x}, {tuple(shape)})"
+
+
 @broadcast_in_dim_p.def_abstract_eval
 def _broadcast_in_dim_abstract_eval(x, shape, broadcast_dimensions):
     ok = (len(broadcast_dimensions) == x.ndim
@@ -172,6 +183,11 @@ def _reshape_impl(x, new_sizes):
     return np.reshape(x, new_sizes)
 
 
+@reshape_p.def_emit
+def _reshape_emit(ctx, out_names, in_exprs, new_sizes):
+    return f"{out_names[0]} = np.reshape({in_exprs[0]}, {tuple(new_sizes)})"
+
+
 @reshape_p.def_abstract_eval
 def _reshape_abstract_eval(x, new_sizes):
     if min(new_sizes, default=0) < 0:
@@ -222,6 +238,11 @@ def _transpose_impl(x, permutation):
     return np.transpose(x, permutation)
 
 
+@transpose_p.def_emit
+def _transpose_emit(ctx, out_names, in_exprs, permutation):
+    return f"{out_names[0]} = np.transpose({in_exprs[0]}, {tuple(permutation)})"
+
+
 @transpose_p.def_abstract_eval
 def _transpose_abstract_eval(x, permutation):
     if sorted(permutation) != list(range(x.ndim)):
@@ -264,6 +285,11 @@ def _squeeze_impl(x, dimensions):
     return np.squeeze(x, dimensions)
 
 
+@squeeze_p.def_emit
+def _squeeze_emit(ctx, out_names, in_exprs, dimensions):
+    return f"{out_names[0]} = np.squeeze({in_exprs[0]}, {tuple(dimensions)})"
+
+
 @squeeze_p.def_abstract_eval
 def _squeeze_abstract_eval(x, dimensions):
     bad = [d for d in dimensions if not 0 <= d < x.ndim or x.shape[d] != 1]
@@ -304,6 +330,11 @@ def expand_dims(x: ArrayLike, dimensions: Sequence[int]) -> Array:
 @expand_dims_p.def_impl
 def _expand_dims_impl(x, dimensions):
     return np.expand_dims(x, dimensions)
+
+
+@expand_dims_p.def_emit
+def _expand_dims_emit(ctx, out_names, in_exprs, dimensions):
+    return f"{out_names[0]} = np.expand_dims({in_exprs[0]}, {tuple(dimensions)})"
 
 
 @expand_dims_p.def_abstract_eval
@@ -352,6 +383,13 @@ def _rev_impl(x, dimensions):
     return np.flip(x, dimensions) if dimensions else x
 
 
+@rev_p.def_emit
+def _rev_emit(ctx, out_names, in_exprs, dimensions):
+    if not dimensions:
+        return f"{out_names[0]} = {in_exprs[0]}"
+    return f"{out_names[0]} = np.flip({in_exprs[0]}, {tuple(dimensions)})"
+
+
 @rev_p.def_abstract_eval
 def _rev_abstract_eval(x, dimensions):
     if not all(0 <= d < x.ndim for d in dimensions) or len(set(dimensions)) != len(dimensions):
@@ -397,6 +435,14 @@ def concatenate(operands: Sequence[ArrayLike], dimension: int) -> Array:
 @concatenate_p.def_impl
 def _concatenate_impl(*xs, dimension):
     return np.concatenate(xs, axis=dimension)
+
+
+@concatenate_p.def_emit
+def _concatenate_emit(ctx, out_names, in_exprs, dimension):
+    return f"{out_names[0]} = np.concatenate(({', '.join(in_exprs)},), axis={dimension})"
+
+
+_concatenate_emit.fresh = True  # a new array, never a view
 
 
 @concatenate_p.def_abstract_eval
@@ -585,6 +631,18 @@ def _slice_impl(x, start_indices, limit_indices, strides):
     strides = strides or (1,) * len(start_indices)
     return np.asarray(x)[tuple(builtins.slice(*b) for b in
                                zip(start_indices, limit_indices, strides))]
+
+
+@slice_p.def_emit
+def _slice_emit(ctx, out_names, in_exprs, start_indices, limit_indices, strides):
+    strides = strides or (1,) * len(start_indices)
+    if not start_indices:
+        return f"{out_names[0]} = np.asarray({in_exprs[0]})[()]"
+    parts = []
+    for start, limit, step in zip(start_indices, limit_indices, strides):
+        text = f"{start}:{limit}" + (f":{step}" if step != 1 else "")
+        parts.append(text)
+    return f"{out_names[0]} = {in_exprs[0]}[{', '.join(parts)}]"
 
 
 @slice_p.def_abstract_eval
@@ -1054,6 +1112,15 @@ def _iota_impl(dtype, shape, dimension):
     counts = np.arange(shape[dimension], dtype=dtype)
     return np.broadcast_to(counts.reshape([-1 if i == dimension else 1
                                            for i in range(len(shape))]), shape)
+
+
+@iota_p.def_emit
+def _iota_emit(ctx, out_names, in_exprs, dtype, shape, dimension):
+    counts = f"np.arange({shape[dimension]}, dtype=np.{np.dtype(dtype).name})"
+    if len(shape) == 1:  # the reshape and broadcast would change nothing
+        return f"{out_names[0]} = {counts}"
+    expanded = [-1 if i == dimension else 1 for i in range(len(shape))]
+    return f"{out_names[0]} = np.broadcast_to({counts}.reshape({expanded}), {tuple(shape)})"
 
 
 @iota_p.def_abstract_eval

@@ -43,6 +43,13 @@ def _stop_gradient_impl(x):
 
 
 stop_gradient_p = unary("stop_gradient", _stop_gradient_impl, kinds="biufc")
+
+
+@stop_gradient_p.def_emit
+def _stop_gradient_emit(ctx, out_names, in_exprs):
+    return f"{out_names[0]} = {in_exprs[0]}"
+
+
 def_zero_jvp(stop_gradient_p)
 
 
@@ -502,6 +509,14 @@ def _custom_jvp_call_impl(*args, call_jaxpr, jvp_rule, num_consts):
     return eval_closed(call_jaxpr, *args[:num_consts], *args[num_consts + jvp_rule.num_consts:])
 
 
+@custom_jvp_call_p.def_emit
+def _custom_jvp_call_emit(ctx, out_names, in_exprs, call_jaxpr, jvp_rule, num_consts):
+    # the function itself, inlined (its rule's operands are not read)
+    body, outs = ctx.inline(call_jaxpr, in_exprs[:num_consts]
+                            + in_exprs[num_consts + jvp_rule.num_consts:])
+    return "\n".join(c for c in (body, ctx.assign(out_names, outs)) if c)
+
+
 @custom_jvp_call_p.def_abstract_eval
 def _custom_jvp_call_abstract_eval(*avals, call_jaxpr, jvp_rule, num_consts):
     return call_jaxpr.out_avals
@@ -579,6 +594,13 @@ custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 @custom_vjp_call_p.def_impl
 def _custom_vjp_call_impl(*args, call_jaxpr, vjp_rule, num_consts):
     return eval_closed(call_jaxpr, *args[:num_consts], *args[num_consts + vjp_rule.num_consts:])
+
+
+@custom_vjp_call_p.def_emit
+def _custom_vjp_call_emit(ctx, out_names, in_exprs, call_jaxpr, vjp_rule, num_consts):
+    body, outs = ctx.inline(call_jaxpr, in_exprs[:num_consts]
+                            + in_exprs[num_consts + vjp_rule.num_consts:])
+    return "\n".join(c for c in (body, ctx.assign(out_names, outs)) if c)
 
 
 @custom_vjp_call_p.def_abstract_eval
@@ -681,6 +703,12 @@ remat_p = Primitive("remat", multiple_results=True)
 @remat_p.def_impl
 def _remat_impl(*args, jaxpr, prevent_cse):
     return eval_closed(jaxpr, *args)
+
+
+@remat_p.def_emit
+def _remat_emit(ctx, out_names, in_exprs, jaxpr, prevent_cse):
+    body, outs = ctx.inline(jaxpr, in_exprs)
+    return "\n".join(c for c in (body, ctx.assign(out_names, outs)) if c)
 
 
 @remat_p.def_abstract_eval

@@ -11,6 +11,8 @@ tests/test_control_flow.py and tests/test_custom_derivatives.py instead:
 ``while`` (forward mode only), ``stop_gradient`` (its derivative is zero by
 definition, not the numerical one) and ``custom_vjp_call`` (reverse mode
 only). ``custom_lin`` has a waiver in tests/test_prim_coverage.py.
+``jit_call`` rows call a jitted function: eagerly it runs compiled code,
+under every transformation of the checks it binds ``jit_call``.
 """
 
 import numpy as np
@@ -205,6 +207,15 @@ _cube.defvjp(lambda x: (x * x * x, x), lambda x, ct: (ct * 3.0 * x * x,))
 _remat_fn = ftrans.checkpoint(lambda x, y: lax.sin(lax.sin(x) * y) * x)
 
 
+# --- jit_call (a jitted function called on tracers) ---------------------------------
+
+_jitted = ftrans.jit(lambda x, y: lax.sin(x) * y + lax.exp(x))
+_jitted_linear = ftrans.jit(lambda x, y: x * 2.0 - y)
+_JIT_W = np.array([0.5, -1.0, 2.0])
+_jitted_consts = ftrans.jit(lambda x: lax.tanh(x * _JIT_W))   # a closed-over array
+_jitted_two = ftrans.jit(lambda x: (lax.sin(x), x * x))
+
+
 CASES = [
     Case("cond", _cond, ((), (3,)), ref=_ref_cond, domain=(_index(0, 2), _normal),
          dtypes=(I, F)),
@@ -232,4 +243,11 @@ CASES = [
     Case("custom_vjp_call", _cube, ((4,),), ref=lambda x: x ** 3, order=0),
     Case("remat", _remat_fn, ((3,), (3,)),
          ref=lambda x, y: np.sin(np.sin(x) * y) * x),
+    Case("jit_call", _jitted, ((3,), (3,)), ref=lambda x, y: np.sin(x) * y + np.exp(x)),
+    Case("jit_call", _jitted_linear, ((2, 3), (2, 3)), ref=lambda x, y: 2.0 * x - y,
+         linear_args=(0, 1), name="linear"),
+    Case("jit_call", _jitted_consts, ((3,),), ref=lambda x: np.tanh(x * _JIT_W),
+         name="consts"),
+    Case("jit_call", _jitted_two, ((4,),), ref=lambda x: (np.sin(x), x * x),
+         name="two_outputs"),
 ]
