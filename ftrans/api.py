@@ -14,7 +14,7 @@ import numpy as np
 from ftrans.ad_util import is_differentiable
 from ftrans.array import leave
 from ftrans.core import ClosedJaxpr, ShapedArray, get_aval
-from ftrans.derivatives import Derived, derivatives
+from ftrans.derivatives import Derived, derivatives, run
 from ftrans.dtypes import float0
 from ftrans.errors import fn_name
 from ftrans.eval import eval_closed
@@ -230,8 +230,8 @@ def _eval_reusing_forward(traced: _Traced, derived: Derived, args: list) -> list
         eqns = traced.closed.jaxpr.eqns
         known = [values.get(eqns[i].outputs[k]) for i, k in derived.known]
         if not any(v is None for v in known):
-            return eval_closed(derived.reusing, *args, *known)
-    return eval_closed(derived.plain, *args)
+            return run(derived.reusing, *args, *known)
+    return run(derived.plain, *args)
 
 
 # --- linearize: jvp + partial_eval -----------------------------------------------
@@ -251,7 +251,7 @@ class _Linearized:
         self.outs, self.residuals = vals[:n_all], vals[n_all:]
 
     def jvp(self, tangents_flat):
-        return eval_closed(self.linear, *self.residuals, *tangents_flat)
+        return run(self.linear, *self.residuals, *tangents_flat)
 
 
 def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable[..., PyTree]]:
@@ -314,7 +314,7 @@ def _vjp(fun: Callable, primals: tuple, has_aux: bool, transform: str):
                                 f"expected the output's shape {aval.shape}")
             if nz:
                 cts.append(c)
-        in_cts = iter(eval_closed(transposed, *lin.residuals, *cts))
+        in_cts = iter(run(transposed, *lin.residuals, *cts))
         flat = [next(in_cts) if m else np.zeros(get_aval(x).shape, float0)
                 for x, m in zip(traced.flat_in, lin.mask)]
         return tuple(_outs(tree_unflatten(traced.in_tree, flat)))

@@ -18,7 +18,6 @@ from typing import Any, Callable
 from ftrans.array import leave
 from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray, get_aval
 from ftrans.errors import fn_name
-from ftrans.eval import eval_closed
 from ftrans.prims._batching import at_dim, broadcast_batch, move_axis, slice_batch
 from ftrans.prims.shape import concatenate
 from ftrans.tracing import Tracer, trace_to_jaxpr
@@ -227,8 +226,9 @@ def _run_batched(closed, leaves, dims, size, chunk_size):
 
 
 def _apply(closed: ClosedJaxpr, leaves, dims, size):
+    from ftrans.derivatives import run  # generated code from the second call on
     batched, out_dims = _batched(closed, dims, size)
-    return eval_closed(batched, *closed.consts, *leaves), out_dims
+    return run(batched, *closed.consts, *leaves), out_dims
 
 
 _cache: OrderedDict = OrderedDict()

@@ -19,6 +19,7 @@ from typing import NamedTuple, Sequence
 
 from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
+from ftrans.eval import eval_closed
 from ftrans.transforms.dce import dce_jaxpr
 from ftrans.transforms.jvp import jvp_jaxpr
 from ftrans.transforms.known_values import take_known_values
@@ -216,7 +217,37 @@ def derivatives(closed: ClosedJaxpr, mask: Sequence[bool], n_out: int) -> Deriva
     return found
 
 
+_compiled: OrderedDict = OrderedDict()  # id(closed) -> [closed, uses, Compiled]
+_COMPILE_AT_USE = 2  # a derived jaxpr is compiled when it is used again
+
+
+def run(closed: ClosedJaxpr, *args) -> list:
+    """Evaluate a derived jaxpr: from its second use on numpy values as
+    generated code (``ftrans.codegen``), so that a training loop's eager
+    ``grad`` runs its forward and backward passes as compiled numpy code;
+    interpreted on first use (compiling costs more than one run), and staged
+    into an enclosing trace when an argument is a tracer."""
+    from ftrans.tracing import Tracer
+    if any(type(a) is Tracer for a in args):
+        return eval_closed(closed, *args)
+    with _lock:
+        entry = _compiled.get(id(closed))
+        if entry is None or entry[0] is not closed:
+            entry = _compiled[id(closed)] = [closed, 0, None]
+            while len(_compiled) > 4 * _CACHE_SIZE:
+                _compiled.popitem(last=False)
+        else:
+            _compiled.move_to_end(id(closed))
+        entry[1] += 1
+        compiled, uses = entry[2], entry[1]
+    if compiled is None and uses >= _COMPILE_AT_USE:
+        from ftrans.codegen import compile_jaxpr
+        compiled = entry[2] = compile_jaxpr(closed, "derived")
+    return compiled(*args) if compiled is not None else eval_closed(closed, *args)
+
+
 def cache_clear() -> None:
     """Forget every cached derivation."""
     with _lock:
         _cache.clear()
+        _compiled.clear()

@@ -84,3 +84,17 @@ def test_the_cache_is_bounded():
     for n in range(d._CACHE_SIZE + 10):
         ftrans.grad(lambda x: jnp.sum(x * x))(np.ones(n + 1))
     assert len(d._cache) == d._CACHE_SIZE
+
+
+def test_eager_grad_runs_generated_code_from_the_second_call():
+    f = lambda x: jnp.sum(jnp.tanh(jnp.sin(x) * 1.5) ** 2)  # noqa: E731
+    x = np.linspace(-1.0, 1.0, 5)
+    first = ftrans.grad(f)(x)  # interpreted: compiling would cost more than one run
+    assert all(entry[2] is None for entry in d._compiled.values())
+    second = ftrans.grad(f)(x)
+    compiled = [entry[2] for entry in d._compiled.values() if entry[2] is not None]
+    assert compiled and all("np." in c.source for c in compiled)
+    np.testing.assert_array_equal(first, second)
+    t = np.tanh(np.sin(x + 0.5) * 1.5)  # new values through the compiled code
+    np.testing.assert_allclose(ftrans.grad(f)(x + 0.5),
+                               2 * t * (1 - t * t) * 1.5 * np.cos(x + 0.5), rtol=1e-13)
