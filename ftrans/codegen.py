@@ -22,6 +22,7 @@ of it can be alive, and inputs and constants are never written).
 from __future__ import annotations
 
 import keyword
+import sys
 import textwrap
 from typing import Any, Callable, Sequence
 
@@ -156,8 +157,15 @@ class EmitContext:
         the top level."""
         return self._gen.inline(closed, list(in_exprs))
 
-    indent = staticmethod(lambda code, levels=1: indent(code, levels))
-    assign = staticmethod(lambda names, exprs: assign(names, exprs))
+    @staticmethod
+    def indent(code: str, levels: int = 1) -> str:
+        """``code`` indented by ``levels``; an empty body becomes ``pass``."""
+        return indent(code, levels)
+
+    @staticmethod
+    def assign(names: Sequence[str], exprs: Sequence[str]) -> str:
+        """``a, b = x, y``, leaving out names that already hold their value."""
+        return assign(names, exprs)
 
 
 def indent(code: str, levels: int = 1) -> str:
@@ -234,7 +242,6 @@ class _Generator:
             raise NotImplementedError(f"jit: primitive '{prim.name}' has no impl")
         fn_name = getattr(impl, "__name__", None)
         module = getattr(impl, "__module__", None)
-        import sys
         if fn_name and module and (module == "numpy" or module.startswith("numpy.")):
             path = (module.replace("numpy", "np", 1) + "." + fn_name).split(".")
             obj = np

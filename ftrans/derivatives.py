@@ -251,3 +251,10 @@ def cache_clear() -> None:
     with _lock:
         _cache.clear()
         _compiled.clear()
+
+
+# CSE keys equations' params structurally, as this cache does (a hook: the
+# passes sit below this module)
+from ftrans.transforms import cse as _cse  # noqa: E402
+
+_cse.set_params_key(_params_key)

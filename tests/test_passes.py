@@ -442,12 +442,22 @@ def test_cse_inside_sub_jaxprs(rng):
 
 @pytest.fixture
 def structural_params_key():
-    cse.set_params_key(ftrans.derivatives._params_key)
+    cse.set_params_key(ftrans.derivatives._params_key)  # what importing ftrans installs
     yield
+
+
+@pytest.fixture
+def identity_params_key():
     cse.set_params_key(None)
+    yield
+    cse.set_params_key(ftrans.derivatives._params_key)
 
 
-def test_equal_sub_jaxprs_merge_by_identity_by_default(rng):
+def test_importing_ftrans_installs_the_structural_key():
+    assert cse.params_key is ftrans.derivatives._params_key
+
+
+def test_equal_sub_jaxprs_merge_by_identity_by_default(rng, identity_params_key):
     def f(x):
         def g(v):
             return lax.cond(v > 0, jnp.sin, jnp.cos, v)

@@ -880,6 +880,15 @@ def _gather_impl(x, indices, axis):
     return np.take(x, indices, axis=axis, mode="clip")
 
 
+@gather_p.def_emit
+def _gather_emit(ctx, out_names, in_exprs, axis):
+    x, indices = in_exprs
+    return f'{out_names[0]} = np.take({x}, {indices}, axis={axis}, mode="clip")'
+
+
+_gather_emit.fresh = True  # np.take copies
+
+
 @gather_p.def_abstract_eval
 def _gather_abstract_eval(x, indices, axis):
     check_indices("gather", x, indices, axis)
