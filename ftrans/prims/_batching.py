@@ -13,6 +13,7 @@ import numpy as np
 
 from ftrans.core import get_aval
 from ftrans.prims.shape import broadcast_in_dim, reshape, slice as slice_, transpose
+from ftrans.transforms._memo import memoized
 
 
 def move_axis(x, src: int, dst: int):
@@ -172,6 +173,23 @@ def _example_shape(args, dims) -> tuple:
         if shape:
             return shape
     return ()
+
+
+@memoized  # branches and loop bodies ask for the same layout more than once
+def batched_to(closed, in_dims, axis_size: int, want=None):
+    """``closed`` batched along ``in_dims``, its outputs batched along
+    ``want`` (default: all at axis 0; moved or broadcast there): the layout a sub-jaxpr must have when
+    its outputs must agree with another's (cond's branches), its own inputs (a
+    loop's carry) or a fixed convention (a custom rule's, at axis 0).
+
+    >>> import numpy as np, ftrans
+    >>> closed = ftrans.make_jaxpr(lambda x, y: (x, y))(np.ones(2), 1.0)
+    >>> [a.str_short() for a in batched_to(closed, (0, None), 3, (0, 0)).out_avals]
+    ['f64[3,2]', 'f64[3]']
+    """
+    from ftrans.transforms.vmap import vmap_jaxpr
+    batched, dims = vmap_jaxpr(closed, in_dims, axis_size)
+    return move_outputs(batched, dims, [0] * len(dims) if want is None else want, axis_size)
 
 
 def move_outputs(closed, out_dims, want, axis_size: int):

@@ -17,13 +17,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ftrans._recursion import allow_deep_recursion
 from ftrans.ad_util import Zero, add_tangents, instantiate, is_undefined, zeros
 from ftrans.core import (ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArray, Var,
                          get_aval)
 from ftrans.errors import fn_name
 from ftrans.eval import eval_closed
-from ftrans.prims._batching import at_dim, move_axis, move_outputs
+from ftrans.prims._batching import at_dim, batched_to, move_axis
 from ftrans.prims._subjaxpr import (add_unused_inputs, as_operand, groups,
                                     hoist_consts, reorder, trace_tree_fn)
 from ftrans.prims.elementwise import (convert_element_type, max as max_, min as min_,
@@ -34,7 +33,6 @@ from ftrans.tracing import trace_to_jaxpr
 from ftrans.transforms.dce import dce_jaxpr, dce_prune, select_inputs
 from ftrans.transforms.jvp import jvp_jaxpr
 from ftrans.transforms.partial_eval import partial_eval_jaxpr
-from ftrans.transforms._memo import memoized
 from ftrans.transforms.transpose import backward_pass, transpose_jaxpr
 from ftrans.transforms.vmap import vmap_jaxpr
 from ftrans.tree_util import tree_flatten, tree_unflatten
@@ -46,16 +44,6 @@ __all__ = ["cond", "switch", "scan", "fori_loop", "while_loop"]
 
 def _types(avals) -> str:
     return "(" + ", ".join(a.str_short() for a in avals) + ")"
-
-
-@memoized
-def _vmap_to(closed: ClosedJaxpr, in_dims, axis_size: int, out_dims) -> ClosedJaxpr:
-    """``closed`` batched along ``in_dims``, its outputs batched along
-    ``out_dims`` (moved or broadcast there): the layout a sub-jaxpr must have
-    when its outputs must agree with another's (branches) or its own inputs
-    (a loop's carry)."""
-    batched, dims = vmap_jaxpr(closed, in_dims, axis_size)
-    return move_outputs(batched, dims, out_dims, axis_size)
 
 
 def _at0(flags) -> list:
@@ -277,12 +265,12 @@ def _cond_batch(axis_size, args, dims, branches):
         # branches batch, goes at axis 0 in all)
         per_branch = [vmap_jaxpr(b, op_dims, axis_size)[1] for b in branches]
         out_dims = [ds[0] if all(d == ds[0] for d in ds) else 0 for ds in zip(*per_branch)]
-        batched = tuple(_vmap_to(b, op_dims, axis_size, out_dims) for b in branches)
+        batched = tuple(batched_to(b, op_dims, axis_size, out_dims) for b in branches)
         return cond_p.bind(index, *ops, branches=batched), out_dims
     # one branch per example: every branch runs on the whole batch (branches
     # have no side effects) and each example's result is selected; the index
     # is clamped into range as the impl does
-    outs = [eval_closed(_vmap_to(b, op_dims, axis_size, [0] * n_out), *ops)
+    outs = [eval_closed(batched_to(b, op_dims, axis_size, [0] * n_out), *ops)
             for b in branches]
     if len(branches) == 1:
         return outs[0], [0] * n_out
@@ -601,7 +589,7 @@ def _scan_batch(axis_size, args, dims, jaxpr, num_consts, num_carry, length, rev
     carry_dims_in = _at0(_fixpoint(carry_batched, [d is not None for d in carry_dims]))
     in_dims = const_dims + carry_dims_in + x_dims
     y_dims = vmap_jaxpr(jaxpr, in_dims, axis_size)[1][num_carry:]
-    body = _vmap_to(jaxpr, in_dims, axis_size, carry_dims_in + y_dims)
+    body = batched_to(jaxpr, in_dims, axis_size, carry_dims_in + y_dims)
     carry = [c if want is None else at_dim(c, d, axis_size)
              for c, d, want in zip(carry, carry_dims, carry_dims_in)]
     outs = scan_p.bind(*consts, *carry, *xs, jaxpr=body, num_consts=num_consts,
@@ -790,8 +778,8 @@ def _while_batch(axis_size, args, dims, cond_jaxpr, body_jaxpr, cond_nconsts, bo
     if pred_dim is not None:  # examples finish at different steps: all of them differ
         flags = [True] * len(carry)
     c_dims = _at0(flags)
-    body = _vmap_to(body_jaxpr, bc_dims + c_dims, axis_size, c_dims)
-    cond = _vmap_to(cond_jaxpr, cc_dims + c_dims, axis_size, [pred_dim])
+    body = batched_to(body_jaxpr, bc_dims + c_dims, axis_size, c_dims)
+    cond = batched_to(cond_jaxpr, cc_dims + c_dims, axis_size, [pred_dim])
     carry = [c if want is None else at_dim(c, d, axis_size)
              for c, d, want in zip(carry, carry_dims, c_dims)]
     if pred_dim is None:

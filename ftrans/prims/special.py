@@ -19,7 +19,7 @@ import numpy as np
 from ftrans.ad_util import Zero, check_linear_in, instantiate, is_undefined
 from ftrans.core import Eqn, Primitive, get_aval
 from ftrans.eval import eval_closed
-from ftrans.prims._batching import at_dim, move_outputs
+from ftrans.prims._batching import at_dim, batched_to
 from ftrans.prims._families import def_zero_jvp, unary
 from ftrans.prims.elementwise import mul
 from ftrans.prims.reductions import reduce_sum
@@ -310,12 +310,6 @@ class VjpRule(_CustomRule):
 # Python branch on a batched argument raises ConcretizationError naming vmap.
 
 
-def _vmap_at0(closed, in_dims, axis_size: int):
-    """``closed`` batched along ``in_dims``, every output batched along axis 0."""
-    batched, out_dims = vmap_jaxpr(closed, in_dims, axis_size)
-    return move_outputs(batched, out_dims, [0] * len(out_dims), axis_size)
-
-
 class _BatchedRule:
     """The rule object ``inner`` of a custom function batched by vmap: ``dims``
     are the batch axes of its operands (the rule's constants, then the
@@ -398,7 +392,7 @@ class BatchedJvpRule(_BatchedRule):
             jaxpr, mask, out_nz = self.inner.jvp_jaxpr(nonzeros, abstract_in="vmap")
             arg_dims = self.dims[self.num_consts:]
             in_dims = [*self.dims, *[d for d, m in zip(arg_dims, mask) if m]]
-            found = (_vmap_at0(jaxpr, in_dims, self.axis_size), mask, out_nz)
+            found = (batched_to(jaxpr, in_dims, self.axis_size), mask, out_nz)
             self._jaxprs[nonzeros] = found
         return found
 
@@ -431,7 +425,7 @@ class BatchedVjpRule(_BatchedRule):
         if "fwd" not in self._jaxprs:
             fwd, n_fwd_consts = self.inner.fwd_jaxpr(abstract_in="vmap")
             in_dims = [*self.dims[:n_fwd_consts], *self.dims[self.num_consts:]]
-            self._jaxprs["fwd"] = _vmap_at0(fwd, in_dims, self.axis_size)
+            self._jaxprs["fwd"] = batched_to(fwd, in_dims, self.axis_size)
         return self._jaxprs["fwd"], self.n_fwd_consts
 
     def bwd_jaxpr(self, abstract_in: str | None = None):
@@ -569,7 +563,7 @@ def _batched_body(call_jaxpr, dims, num_consts, n_fixed, axis_size):
     """The body of a custom function batched (outputs along axis 0), with its
     new constants hoisted: ``(jaxpr, constants)``, the constants to be put in
     front of the equation's operands."""
-    return hoist_consts(_vmap_at0(call_jaxpr, [*dims[:num_consts], *dims[n_fixed:]],
+    return hoist_consts(batched_to(call_jaxpr, [*dims[:num_consts], *dims[n_fixed:]],
                                   axis_size))
 
 
