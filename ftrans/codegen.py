@@ -21,6 +21,7 @@ of it can be alive, and inputs and constants are never written).
 
 from __future__ import annotations
 
+import contextlib
 import keyword
 import sys
 import textwrap
@@ -130,6 +131,10 @@ class EmitContext:
     ``const(value)`` names a Python value in the module's namespace;
     ``fresh(hint)`` gives a new local name; ``inline(closed, in_exprs)``
     returns the code of a sub-jaxpr and the expressions of its outputs.
+    A loop's rule inlines its body inside ``with ctx.loop(invariant) as
+    before:`` and puts the lines ``before`` gets ahead of the loop;
+    ``hoist(expr, uses)`` inside such a body names ``expr``, computed once
+    before the loop, when every expression in ``uses`` is ``invariant``.
     """
 
     def __init__(self, gen: "_Generator"):
@@ -156,6 +161,30 @@ class EmitContext:
         outputs. Its intermediates get fresh names and are freed early, as at
         the top level."""
         return self._gen.inline(closed, list(in_exprs))
+
+    @contextlib.contextmanager
+    def loop(self, invariant: Sequence[str]):
+        """Inline a loop's body inside: yields the list of lines to emit
+        before the loop (the hoisted computations)."""
+        frame = (set(invariant), {}, [])
+        self._gen.loops.append(frame)
+        try:
+            yield frame[2]
+        finally:
+            self._gen.loops.pop()
+
+    def hoist(self, expr: str, uses: Sequence[str]) -> str:
+        """A name for ``expr`` computed before the innermost loop, if it only
+        uses the loop's invariant expressions; else ``expr`` itself."""
+        if not self._gen.loops:
+            return expr
+        invariant, named, before = self._gen.loops[-1]
+        if not all(u in invariant for u in uses):
+            return expr
+        if expr not in named:
+            named[expr] = self.fresh("h")
+            before.append(f"{named[expr]} = {expr}")
+        return named[expr]
 
     @staticmethod
     def indent(code: str, levels: int = 1) -> str:
@@ -197,6 +226,7 @@ class _Generator:
         self.imports: dict[str, str] = {}        # name -> "from m import f"
         self.impl_prims: dict[str, str] = {}     # impl name -> primitive name
         self.depth = 0                           # sub-jaxprs being inlined
+        self.loops: list = []                    # (invariant, hoisted, lines) per loop
 
     # names
     def _next_name(self) -> str:

@@ -332,3 +332,37 @@ def test_rows_with_emit_rules_call_numpy_only(case):
     src = generate(ftrans.make_jaxpr(case.fn)(*args))
     if case.id != "div-i64":
         assert "from ftrans" not in src, src
+
+
+# --- dot_general and loops: cheap numpy calls ----------------------------------
+
+def test_products_without_a_sum_are_multiplies_and_vectors_are_not_reshaped():
+    rng = np.random.default_rng(3)
+    x, v, b = rng.standard_normal((4, 5)), rng.standard_normal(4), rng.standard_normal((3, 4))
+    outer, batched = (((), ()), ((), ())), (((), ()), ((0,), (0,)))
+    cases = [(lambda x, v: lax.dot_general(v, x, outer), (x, v), "np.multiply.outer(b, a)"),
+             (lambda x, v: v @ x, (x, v), "np.matmul(b, a)"),
+             (lambda b, x: lax.dot_general(b, b, batched), (b, x),
+              "np.multiply(np.reshape(a, (3, 4, 1)), np.reshape(a, (3, 1, 4)))")]
+    for fn, args, text in cases:
+        closed = ftrans.make_jaxpr(fn)(*args)
+        src = generate(closed)
+        assert text in src and "np.matmul(np.reshape" not in src, src
+        _check(closed, args)
+
+
+def test_a_scan_transposes_its_constant_matrix_once_before_the_loop():
+    rng = np.random.default_rng(4)
+    W, xs = rng.standard_normal((5, 5)), rng.standard_normal((7, 5))
+
+    def loss(W, xs):
+        def step(h, x):
+            h = jnp.tanh(W @ h + x)
+            return h, jnp.sum(h)
+        return jnp.sum(lax.scan(step, jnp.zeros(5), xs)[1])
+
+    closed = ftrans.make_jaxpr(ftrans.grad(loss))(W, xs)
+    src = generate(closed)
+    loop_bodies = [line for line in src.splitlines() if line.startswith(" " * 8)]
+    assert "np.transpose(" in src and not any("np.transpose(" in line for line in loop_bodies), src
+    _check(closed, (W, xs))

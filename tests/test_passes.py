@@ -169,6 +169,21 @@ def test_neg_neg_and_odd_chains(rng):
         _check(simplify_jaxpr, chain(n), rng, expected=expected)
 
 
+def test_selects_with_identical_cases_or_a_literal_selector_go(rng):
+    bool3 = ShapedArray((3,), np.dtype(bool))
+
+    def same_cases(p, x, y):
+        e1, s1 = _eqn("select_n", [p, x, x], F64_3)
+        e2, s2 = _eqn("select_n", [_lit(True, bool), x, y], F64_3)
+        e3, s3 = _eqn("select_n", [_lit(False, bool), x, y], F64_3)
+        e4, s4 = _eqn("select_n", [p, x, y], F64_3)  # stays
+        return [e1, e2, e3, e4], [s1, s2, s3, s4]
+
+    out = _check(simplify_jaxpr, _hand([bool3, F64_3, F64_3], same_cases), rng, expected=1)
+    assert out.jaxpr.outvars[:3] == out.jaxpr.invars[1:2] + out.jaxpr.invars[2:3] + \
+        out.jaxpr.invars[1:2]
+
+
 def test_transpose_chains_compose(rng):
     x = rng.normal(size=(2, 3, 4))
     closed = ftrans.make_jaxpr(

@@ -382,8 +382,9 @@ def _scan_emit(ctx, out_names, in_exprs, jaxpr, num_consts, num_carry, length, r
     carry, ys = out_names[:num_carry], out_names[num_carry:]
     i = ctx.fresh("i")
     x_names = [ctx.fresh("x") for _ in xs]
-    body, outs = ctx.inline(jaxpr, consts + carry + x_names)
-    lines = [ctx.assign(carry, init)]
+    with ctx.loop(consts) as before:  # loop-invariant work goes before the loop
+        body, outs = ctx.inline(jaxpr, consts + carry + x_names)
+    lines = [ctx.assign(carry, init)] + before
     lines += [f"{y} = np.empty({a.shape}, np.{a.dtype.name})"
               for y, a in zip(ys, ctx.out_avals[num_carry:])]
     steps = f"range({length - 1}, -1, -1)" if reverse else f"range({length})"

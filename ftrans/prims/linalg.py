@@ -123,23 +123,48 @@ def _dot_general_impl(x, y, dimension_numbers, preferred_element_type):
 
 @dot_general_p.def_emit
 def _dot_general_emit(ctx, out_names, in_exprs, dimension_numbers, preferred_element_type):
-    # the impl's numpy calls, planned here once: one np.matmul
+    # the impl's numpy calls, planned here once: one np.matmul, or a
+    # broadcasting np.multiply when nothing is contracted (the same products,
+    # without a sum). np.dot would be cheaper, but differs from np.matmul in
+    # the last bit for operands BLAS cannot take (np.dot copies them)
     (x, y), (x_aval, y_aval) = in_exprs, ctx.in_avals
     x_perm, x_shape, y_perm, y_shape, out_shape = _dot_plan(x_aval.shape, y_aval.shape,
                                                             dimension_numbers)
+    (lc, _), (lb, rb) = dimension_numbers
+    convert = preferred_element_type is not None and preferred_element_type != x_aval.dtype
 
     def operand(expr, aval, perm, shape):
-        if preferred_element_type is not None and preferred_element_type != x_aval.dtype:
+        if convert:
             expr = f"np.asarray({expr}).astype(np.{np.dtype(preferred_element_type).name})"
-        if perm is not None:
-            expr = f"np.transpose({expr}, {perm})"
-        if perm is not None or tuple(shape) != aval.shape:
+        now = aval.shape
+        if perm is not None:  # of a loop's constant: once, before the loop
+            expr, now = (ctx.hoist(f"np.transpose({expr}, {perm})", [expr]),
+                         tuple(now[p] for p in perm))
+        if tuple(shape) != now:
             expr = f"np.reshape({expr}, {tuple(shape)})"
         return expr
 
-    call = (f"np.matmul({operand(x, x_aval, x_perm, x_shape)}, "
-            f"{operand(y, y_aval, y_perm, y_shape)})")
-    if tuple(out_shape) != tuple(x_shape[:-1]) + tuple(y_shape[-1:]):
+    if not lc and out_shape:
+        # an outer product: x as (batch, x free, 1...), y as (batch, 1..., y free)
+        batch, n_b = tuple(out_shape[:len(lb)]), len(lb)
+        x_free = tuple(x_aval.shape[d] for d in (x_perm or range(x_aval.ndim)))[n_b:]
+        y_free = tuple(y_aval.shape[d] for d in (y_perm or range(y_aval.ndim)))[n_b:]
+        xs = batch + x_free + (1,) * len(y_free)
+        ys = (batch + (1,) * len(x_free) if rb else ()) + y_free
+        if not lb:  # the cheapest form: no reshapes
+            return (f"{out_names[0]} = np.multiply.outer({operand(x, x_aval, x_perm, x_free)}, "
+                    f"{operand(y, y_aval, y_perm, y_free)})")
+        return (f"{out_names[0]} = np.multiply({operand(x, x_aval, x_perm, xs)}, "
+                f"{operand(y, y_aval, y_perm, ys)})")
+    # a vector operand needs no reshape (np.matmul treats it as one
+    # row/column, with the same loops); one of two keeps it, for an array result
+    x_vec = x_aval.ndim == 1 and x_perm is None and not lb
+    y_vec = y_aval.ndim == 1 and y_perm is None and not lb and not x_vec
+    xe = operand(x, x_aval, x_perm, x_shape[1:] if x_vec else x_shape)
+    ye = operand(y, y_aval, y_perm, y_shape[:1] if y_vec else y_shape)
+    call = f"np.matmul({xe}, {ye})"
+    got = (() if x_vec else tuple(x_shape[:-1])) + (() if y_vec else tuple(y_shape[-1:]))
+    if tuple(out_shape) != got:
         call = f"np.reshape({call}, {tuple(out_shape)})"
     return f"{out_names[0]} = {call}"
 

@@ -6,6 +6,8 @@ by one equation of the same outputs, or dropped with its output forwarded to
 an existing value (dead producers are left to ``dce``):
 
 - ``x * 1``, ``1 * x``, ``x + 0``, ``0 + x``, ``x - 0``, ``x / 1`` -> ``x``;
+- ``select_n`` whose cases are all the same atom, or whose selector is a
+  literal -> the case it picks;
 - ``neg(neg(x))`` -> ``x``; ``integer_pow(x, 1)`` -> ``x``;
 - ``transpose(transpose(x, p), q)`` -> one transpose (permutation ``p[q[i]]``),
   none if that is the identity; a transpose by the identity -> ``x``;
@@ -50,6 +52,13 @@ def _is_literal(atom, value, like) -> bool:
     if type(atom) is not Literal or atom.aval.dtype != like.aval.dtype:
         return False
     return bool(np.asarray(atom.val) == value)
+
+
+def _same_atom(a, b) -> bool:
+    """``a`` and ``b`` are one variable, or equal literals of one type."""
+    if type(a) is Literal and type(b) is Literal:
+        return a.aval == b.aval and bool(np.array_equal(a.val, b.val, equal_nan=False))
+    return a is b
 
 
 def _producer(atom, producers: dict, name: str):
@@ -108,6 +117,14 @@ def _rewrite(eqn: Eqn, producers: dict):
                 _is_literal(x, 0, y) or _is_literal(y, 0, x)):
             return _zeros(eqn)
         return None if new is eqn else new
+    if name == "select_n" and len(ins) >= 2:
+        which, *cases = ins
+        if type(which) is Literal and which.aval.shape == ():
+            i = int(np.asarray(which.val))
+            return cases[i] if 0 <= i < len(cases) else None
+        if all(_same_atom(c, cases[0]) for c in cases[1:]):
+            return cases[0]
+        return None
     if len(ins) != 1:
         return None
     (x,) = ins
