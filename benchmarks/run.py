@@ -325,7 +325,7 @@ def main():
           f"{'target':>7} {'autograd ms':>12}")
     for name, ours, base, ag, *target in rows:
         ag_text = f"{ag:12.3f}" if ag is not None else f"{'-':>12}"
-        goal = f"{'<=' + format(target[0], '.1f'):>7}" if target else f"{'':>7}"
+        goal = f"{'<=' + format(target[0], 'g'):>7}" if target else f"{'':>7}"
         print(f"{name:44} {ours:10.3f} {base:12.3f} {ours / base:7.2f} {goal} {ag_text}")
     print("baseline: hand-written numpy, except where the name says '(vs ...)'."
           + ("" if autograd else " autograd not installed.")
