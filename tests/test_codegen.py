@@ -278,7 +278,10 @@ def test_saved_gradient_module_runs_without_ftrans(tmp_path):
     assert isinstance(compiled, Compiled)
     compiled.save(str(tmp_path / "saved_grad.py"))
     np.save(tmp_path / "x.npy", x)
+    # ftrans may be installed (an editable install is importable from any
+    # directory): block it, so that any import of it by the module fails
     script = ("import sys, numpy as np\n"
+              "sys.modules['ftrans'] = None\n"
               "try:\n    import ftrans\nexcept ImportError:\n    pass\n"
               "else:\n    sys.exit('ftrans is importable')\n"
               "import saved_grad\n"
