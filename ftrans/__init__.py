@@ -9,7 +9,7 @@ from ftrans.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear_tra
                         linearize, make_jaxpr, value_and_grad, vjp)
 from ftrans.custom_derivatives import checkpoint, custom_jvp, custom_vjp, remat  # noqa: F401
 from ftrans.batching import vmap  # noqa: F401
-from ftrans.jit import ShapeDtypeStruct, eval_shape, jit  # noqa: F401
+from ftrans.jit import ShapeDtypeStruct, cost_analysis, eval_shape, jit  # noqa: F401
 from ftrans import config  # noqa: F401
 from ftrans.prims.special import stop_gradient  # noqa: F401
 from ftrans.array import Array  # noqa: F401

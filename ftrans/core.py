@@ -207,7 +207,7 @@ class Primitive:
 
     The rule slots (``RULES``) are set by decorators in the primitive's block:
     ``def_impl``, ``def_abstract_eval``, ``def_jvp``, ``def_transpose``,
-    ``def_batch`` and ``def_emit``. Each name is registered once, in
+    ``def_batch``, ``def_emit`` and ``def_cost``. Each name is registered once, in
     ``Primitive.registry``; a second primitive of the same name raises.
 
     >>> p = Primitive("my_double")
@@ -228,6 +228,7 @@ class Primitive:
         "transpose": "reverse-mode differentiation (transpose)",
         "batch": "vmap (batching)",
         "emit": "jit (numpy code generation)",
+        "cost": "cost analysis (FLOP counts)",
     }
 
     registry: dict[str, "Primitive"] = {}
@@ -246,6 +247,8 @@ class Primitive:
         self.transpose: Callable | None = None
         self.batch: Callable | None = None
         self.emit: Callable | None = None
+        # optional: (*in_avals, **params) -> dict(flops=..., transcendentals=...)
+        self.cost: Callable | None = None
         # optional, for primitives that carry sub-jaxprs (cond, scan, ...)
         self.partial_eval: Callable | None = None
         self.dce: Callable | None = None
@@ -288,6 +291,10 @@ class Primitive:
 
     def def_emit(self, f):
         self.emit = f
+        return f
+
+    def def_cost(self, f):
+        self.cost = f
         return f
 
     def rule(self, kind: str) -> Callable:

@@ -39,9 +39,10 @@ from ftrans.errors import ConcretizationError, fn_name
 from ftrans.prims._subjaxpr import hoist_consts
 from ftrans.prims.call import compile_closed, identifier, jit_call_p, optimize_closed
 from ftrans.tracing import Tracer, current_trace, trace_to_jaxpr
+from ftrans.transforms.cost import CostAnalysis, analyze
 from ftrans.tree_util import tree_flatten, tree_unflatten
 
-__all__ = ["jit", "eval_shape", "ShapeDtypeStruct"]
+__all__ = ["jit", "eval_shape", "cost_analysis", "ShapeDtypeStruct"]
 
 logger = logging.getLogger("ftrans.jit")
 
@@ -515,6 +516,10 @@ class Lowered:
     def compile(self) -> "Compiled":
         return Compiled(self._jitted, self._entry)
 
+    def cost_analysis(self) -> CostAnalysis:
+        """The ``CostAnalysis`` of the optimized jaxpr (``ftrans.transforms.cost``)."""
+        return analyze(self.jaxpr)
+
 
 class Compiled:
     """The compiled code of one traced version, called with the arguments the
@@ -586,3 +591,23 @@ def eval_shape(fun: Callable, *args, **kwargs) -> Any:
     closed, out_tree = _trace_abstract(fun, call, "eval_shape", params)
     return tree_unflatten(out_tree, [ShapeDtypeStruct(a.shape, a.dtype)
                                      for a in closed.out_avals])
+
+
+def cost_analysis(fun: Callable, *args, **kwargs) -> CostAnalysis:
+    """The ``CostAnalysis`` (flops, transcendentals, bytes, peak live memory,
+    a per-primitive table when printed) of ``fun(*args, **kwargs)``'s jaxpr,
+    traced abstractly as ``eval_shape`` (nothing is computed); ``fun`` may be
+    a transformed function (``grad(f)``, ``jacfwd(f)``, ``vmap(f)``).
+
+    >>> import numpy as np, ftrans, ftrans.numpy as jnp
+    >>> ftrans.cost_analysis(lambda x: jnp.sum(jnp.exp(x)), np.ones(5)).flops
+    10
+    """
+    call = _Call(f"cost_analysis({fn_name(fun)})", args, kwargs, frozenset(), frozenset(),
+                 abstract_ok=True)
+    try:
+        params = [p.name for p in inspect.signature(fun).parameters.values()]
+    except (TypeError, ValueError):
+        params = None
+    closed, _ = _trace_abstract(fun, call, "cost_analysis", params)
+    return analyze(closed)

@@ -26,6 +26,11 @@ EXPECTED = {
     "computational_graph": [r"c = a \+ b = 5\b", r"d = b \+ 1 = 3\b", r"e = c \* d = 15\b",
                             r"de/da = 3\n", r"de/db = 8\n", r"mul c d", TINY],
     "logistic_regression": [TINY, r"epoch  0: loss"],
+    "jacobians": [r"tall \(n=\d+, m=\d+\)\n  predicted fwd: .*flops, peak .*\n"
+                  r"  predicted rev: .*flops, peak .*\n  chosen: fwd\n",
+                  r"wide \(n=\d+, m=\d+\)\n(  predicted .*\n){2}  chosen: rev\n",
+                  r"square \(n=\d+, m=\d+\)\n(  predicted .*\n){2}  chosen: (fwd|rev)\n",
+                  r"measured: jacfwd [\d.]+ ms, jacrev [\d.]+ ms, jacobian\(auto\) [\d.]+ ms"],
     "mlp_sgd": [r"final training accuracy"],
     "plain_numpy": [TINY, r"final energy -6\.0000000\d", r"\n\s+0\s+-3\.885",
                     r"pair distances \[(1\.122462 ){5}1\.122462\]"],

@@ -34,6 +34,7 @@ SLOTS = {
     "transpose": LINEAR,
     "batch": EVERY,  # vmap (issue 10): every primitive batches
     "emit": TRACKED,  # stays optional: without it, jit's code generation calls impl
+    "cost": TRACKED,  # optional: without it, cost analysis counts 0 flops (bytes only)
 }
 
 # rule slot -> {primitive name: why it may lack that rule}

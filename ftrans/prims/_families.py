@@ -238,6 +238,52 @@ def def_elementwise_batch(prim: Primitive) -> None:
         return elementwise_batch(prim)(axis_size, args, dims, **params)
 
 
+# --- cost rules (read by ftrans.transforms.cost) ----------------------------------------
+# A cost rule maps the input avals and params to ``dict(flops=..., transcendentals=...)``.
+
+# elementwise functions counted in ``transcendentals`` as well as in ``flops``
+TRANSCENDENTAL = frozenset({
+    "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "asin", "acos", "atan",
+    "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "logistic", "erf", "erfc",
+    "pow", "sqrt", "rsqrt", "atan2"})
+
+
+def _size(aval) -> int:
+    return int(np.prod(aval.shape, dtype=np.int64))
+
+
+def def_elementwise_cost(prim: Primitive) -> None:
+    """One flop per output entry (the largest operand: a rank-0 operand
+    broadcasts); transcendental functions count each entry there too."""
+    transcendental = prim.name in TRANSCENDENTAL
+
+    @prim.def_cost
+    def _elementwise_cost(*avals, **params):
+        n = max((_size(a) for a in avals), default=0)
+        return dict(flops=n, transcendentals=n if transcendental else 0)
+
+
+def def_input_size_cost(prim: Primitive) -> None:
+    """One flop per entry of the first operand (reductions, cumulative ops)."""
+    @prim.def_cost
+    def _input_size_cost(x, *avals, **params):
+        return dict(flops=_size(x), transcendentals=0)
+
+
+def structural_cost(*avals, **params) -> dict:
+    """The cost rule of data movement (reshape, slice, ...): no flops; the
+    bytes read and written are counted from the avals by the analysis."""
+    return dict(flops=0, transcendentals=0)
+
+
+def view_cost(*avals, **params) -> dict:
+    """The cost rule of an op whose numpy impl returns a view of its first
+    operand (reshape, transpose, broadcast_in_dim, basic slices, ...): no
+    flops, and ``view=True`` tells the liveness pass that the output holds no
+    buffer of its own but keeps its operand's alive."""
+    return dict(flops=0, transcendentals=0, view=True)
+
+
 def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None,
           kinds: str = "fc") -> Primitive:
     """An elementwise one-operand primitive whose output type is its input type.
@@ -258,6 +304,7 @@ def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None
         return x
 
     def_elementwise_batch(prim)
+    def_elementwise_cost(prim)
     def_ufunc_emit(prim, impl)
     if _is_zero(derivative):
         def_zero_jvp(prim)
@@ -291,6 +338,7 @@ def binary(name: str, impl: Callable, *, kinds: str = "biufc", out_dtype=None,
         return ShapedArray(binary_shape(name, x, y), out_dtype or x.dtype)
 
     def_elementwise_batch(prim)
+    def_elementwise_cost(prim)
     def_ufunc_emit(prim, impl)
     if _is_zero(derivative):
         def_zero_jvp(prim)
@@ -351,6 +399,7 @@ def reduction(name: str, impl: Callable, *, allow_bool: bool = False) -> Primiti
     sorted); the caller writes the JVP (or ``def_linear`` for a sum)."""
     prim = Primitive(name)
     prim.def_impl(impl)
+    def_input_size_cost(prim)
 
     @prim.def_abstract_eval
     def _reduction_abstract_eval(x: ShapedArray, axes) -> ShapedArray:
@@ -395,6 +444,7 @@ def arg_reduction(name: str, impl: Callable) -> Primitive:
     ``index_dtype``), so the tangent is zero."""
     prim = Primitive(name)
     prim.def_impl(impl)
+    def_input_size_cost(prim)
 
     @prim.def_abstract_eval
     def _arg_reduction_abstract_eval(x, axis, index_dtype):
@@ -433,6 +483,7 @@ def cumulative(name: str, impl: Callable, *, combine: Primitive | None = None,
     """
     prim = Primitive(name)
     prim.def_impl(impl)
+    def_input_size_cost(prim)
 
     @prim.def_abstract_eval
     def _cumulative_abstract_eval(x, axis, reverse):
@@ -492,6 +543,10 @@ def scatter_op(name: str, impl: Callable) -> Primitive:
     caller writes the JVP (``def_linear_in(prim, (0, 2))`` for the linear ones)."""
     prim = Primitive(name)
     prim.def_impl(impl)
+
+    @prim.def_cost
+    def _scatter_cost(x, indices, updates, axis):
+        return dict(flops=_size(updates), transcendentals=0)
 
     @prim.def_abstract_eval
     def _scatter_abstract_eval(x, indices, updates, axis):

@@ -86,6 +86,12 @@ def _cond_emit(ctx, out_names, in_exprs, branches):
     return "\n".join(lines)
 
 
+@cond_p.def_cost
+def _cond_cost(index, *ops, branches):
+    # the analysis counts the costliest branch (``bodies`` with ``combine="max"``)
+    return dict(flops=0, transcendentals=0, bodies=[(b, 1) for b in branches], combine="max")
+
+
 @cond_p.def_abstract_eval
 def _cond_abstract_eval(index, *ops, branches):
     if index.shape != () or index.dtype.kind not in "iu":
@@ -395,6 +401,11 @@ def _scan_emit(ctx, out_names, in_exprs, jaxpr, num_consts, num_carry, length, r
     return "\n".join(c for c in lines if c)
 
 
+@scan_p.def_cost
+def _scan_cost(*avals, jaxpr, num_consts, num_carry, length, reverse):
+    return dict(flops=0, transcendentals=0, bodies=[(jaxpr, length)])
+
+
 @scan_p.def_abstract_eval
 def _scan_abstract_eval(*avals, jaxpr, num_consts, num_carry, length, reverse):
     consts, carry, xs = groups(avals, num_consts, num_carry)
@@ -683,6 +694,13 @@ def _while_emit(ctx, out_names, in_exprs, cond_jaxpr, body_jaxpr, cond_nconsts,
     else:
         loop = [f"while {pred}:", ctx.indent(step)]
     return "\n".join(c for c in [ctx.assign(out_names, init)] + loop if c)
+
+
+@while_p.def_cost
+def _while_cost(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    # the trip count is known only when it runs: one iteration, flagged
+    return dict(flops=0, transcendentals=0, bodies=[(cond_jaxpr, 1), (body_jaxpr, 1)],
+                trip_count_unknown=True)
 
 
 @while_p.def_abstract_eval

@@ -23,7 +23,8 @@ import numpy as np
 from ftrans.ad_util import Zero, check_linear_in, instantiate, is_undefined, zeros
 from ftrans.core import Primitive, get_aval
 from ftrans.prims._families import (binary, binary_tangent, check_kinds, comparison,
-                                    def_elementwise_batch, def_identity_with, def_linear,
+                                    def_elementwise_batch, def_elementwise_cost,
+                                    def_identity_with, def_linear,
                                     exports, minmax, scalar, unary, unbcast)
 from ftrans.typing import Array, ArrayLike, DTypeLike
 
@@ -238,6 +239,9 @@ def _integer_pow_emit(ctx, out_names, in_exprs, y):
 
 
 _integer_pow_emit.accepts_out = True
+
+
+def_elementwise_cost(integer_pow_p)  # one flop per output entry
 
 
 @integer_pow_p.def_abstract_eval
@@ -946,6 +950,9 @@ def _select_n_emit(ctx, out_names, in_exprs):
 _select_n_emit.accepts_out = True  # a fresh array, never a view
 
 
+def_elementwise_cost(select_n_p)  # one flop per output entry
+
+
 @select_n_p.def_abstract_eval
 def _select_n_abstract_eval(which, *cases):
     if (cases and which.dtype.kind in "biu" and which.shape in ((), cases[0].shape)
@@ -1027,6 +1034,11 @@ def _convert_element_type_emit(ctx, out_names, in_exprs, new_dtype):
 
 
 _convert_element_type_emit.accepts_out = True  # astype copies
+
+
+@convert_element_type_p.def_cost
+def _convert_element_type_cost(x, new_dtype):
+    return dict(flops=0, transcendentals=0)  # a copy: bytes only
 
 
 @convert_element_type_p.def_abstract_eval

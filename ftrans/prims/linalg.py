@@ -41,6 +41,11 @@ DotDimensionNumbers: TypeAlias = tuple[tuple[Sequence[int], Sequence[int]],
 
 
 
+def _batch(x) -> int:
+    """The number of matrices in a stack of shape ``(..., n, k)``."""
+    return int(np.prod(x.shape[:-2], dtype=np.int64))
+
+
 # --- dot_general -----------------------------------------------------------------
 
 dot_general_p = Primitive("dot_general")
@@ -170,6 +175,15 @@ def _dot_general_emit(ctx, out_names, in_exprs, dimension_numbers, preferred_ele
 
 
 _dot_general_emit.fresh = True  # a new array, never a view
+
+
+@dot_general_p.def_cost
+def _dot_general_cost(x, y, dimension_numbers, preferred_element_type):
+    # a multiply and an add per (batch, free, free, contracted) index
+    (lc, rc), (lb, rb) = dimension_numbers
+    y_free = [d for i, d in enumerate(y.shape) if i not in rc and i not in rb]
+    return dict(flops=2 * int(np.prod(x.shape, dtype=np.int64))
+                * int(np.prod(y_free, dtype=np.int64)), transcendentals=0)
 
 
 @dot_general_p.def_abstract_eval
@@ -402,6 +416,12 @@ def _cholesky_impl(x):
     return np.linalg.cholesky((x + np.swapaxes(x, -1, -2)) / 2)
 
 
+@cholesky_p.def_cost
+def _cholesky_cost(x):
+    n = x.shape[-1]
+    return dict(flops=_batch(x) * n ** 3 // 3, transcendentals=_batch(x) * n)  # n square roots
+
+
 @cholesky_p.def_abstract_eval
 def _cholesky_abstract_eval(x):
     _check_matrices("cholesky", x)
@@ -476,6 +496,13 @@ def _triangular_solve_impl(a, b, left_side, lower, transpose_a, conjugate_a,
                                        np.swapaxes(b, -1, -2)), -1, -2)
 
 
+@triangular_solve_p.def_cost
+def _triangular_solve_cost(a, b, left_side, **params):
+    n = a.shape[-1]
+    rhs = b.shape[-1] if left_side else b.shape[-2]
+    return dict(flops=_batch(b) * n * n * rhs, transcendentals=0)
+
+
 @triangular_solve_p.def_abstract_eval
 def _triangular_solve_abstract_eval(a, b, left_side, **params):
     _check_matrices("triangular_solve", a)
@@ -539,6 +566,13 @@ def solve(a: ArrayLike, b: ArrayLike) -> Array:
 solve_p.def_impl(np.linalg.solve)
 
 
+@solve_p.def_cost
+def _solve_cost(a, b):
+    n = a.shape[-1]
+    rhs = int(np.prod(b.shape[a.ndim - 1:], dtype=np.int64)) if b.ndim >= a.ndim else 1
+    return dict(flops=_batch(a) * (2 * n ** 3 // 3 + 2 * n * n * rhs), transcendentals=0)
+
+
 @solve_p.def_abstract_eval
 def _solve_abstract_eval(a, b):
     _check_matrices("solve", a)
@@ -593,6 +627,12 @@ def _det_impl(a):
     return np.asarray(np.linalg.det(a))
 
 
+@det_p.def_cost
+def _det_cost(a):
+    n = a.shape[-1]  # an LU factorization
+    return dict(flops=_batch(a) * 2 * n ** 3 // 3, transcendentals=0)
+
+
 @det_p.def_abstract_eval
 def _det_abstract_eval(a):
     _check_matrices("det", a)
@@ -628,6 +668,12 @@ def slogdet(a: ArrayLike) -> tuple[Array, Array]:
 @slogdet_p.def_impl
 def _slogdet_impl(a):
     return [np.asarray(r) for r in np.linalg.slogdet(a)]
+
+
+@slogdet_p.def_cost
+def _slogdet_cost(a):
+    n = a.shape[-1]  # an LU factorization
+    return dict(flops=_batch(a) * 2 * n ** 3 // 3, transcendentals=_batch(a) * n)
 
 
 @slogdet_p.def_abstract_eval

@@ -27,7 +27,7 @@ from ftrans.ad_util import Zero, add_tangents, is_undefined, zeros
 from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims._families import (check_indices, def_linear, def_linear_in,
                                     def_zero_jvp, exports, scatter_extremum, scatter_op,
-                                    taken_shape)
+                                    structural_cost, taken_shape, view_cost)
 from ftrans.prims.elementwise import (add, convert_element_type, div, eq, mul,
                                       select_n, sub)
 from ftrans.prims.elementwise import max as max_, min as min_
@@ -100,6 +100,9 @@ def _broadcast_in_dim_emit(ctx, out_names, in_exprs, shape, broadcast_dimensions
     if tuple(expanded) != x_shape:
         x = f"np.reshape({x}, {tuple(expanded)})"
     return f"{out_names[0]} = np.broadcast_to({x}, {tuple(shape)})"
+
+
+broadcast_in_dim_p.def_cost(view_cost)  # a numpy view: no flops, no new buffer
 
 
 @broadcast_in_dim_p.def_abstract_eval
@@ -188,6 +191,9 @@ def _reshape_emit(ctx, out_names, in_exprs, new_sizes):
     return f"{out_names[0]} = np.reshape({in_exprs[0]}, {tuple(new_sizes)})"
 
 
+reshape_p.def_cost(view_cost)  # a numpy view: no flops, no new buffer
+
+
 @reshape_p.def_abstract_eval
 def _reshape_abstract_eval(x, new_sizes):
     if min(new_sizes, default=0) < 0:
@@ -243,6 +249,9 @@ def _transpose_emit(ctx, out_names, in_exprs, permutation):
     return f"{out_names[0]} = np.transpose({in_exprs[0]}, {tuple(permutation)})"
 
 
+transpose_p.def_cost(view_cost)  # a numpy view: no flops, no new buffer
+
+
 @transpose_p.def_abstract_eval
 def _transpose_abstract_eval(x, permutation):
     if sorted(permutation) != list(range(x.ndim)):
@@ -290,6 +299,9 @@ def _squeeze_emit(ctx, out_names, in_exprs, dimensions):
     return f"{out_names[0]} = np.squeeze({in_exprs[0]}, {tuple(dimensions)})"
 
 
+squeeze_p.def_cost(view_cost)  # a numpy view: no flops, no new buffer
+
+
 @squeeze_p.def_abstract_eval
 def _squeeze_abstract_eval(x, dimensions):
     bad = [d for d in dimensions if not 0 <= d < x.ndim or x.shape[d] != 1]
@@ -335,6 +347,9 @@ def _expand_dims_impl(x, dimensions):
 @expand_dims_p.def_emit
 def _expand_dims_emit(ctx, out_names, in_exprs, dimensions):
     return f"{out_names[0]} = np.expand_dims({in_exprs[0]}, {tuple(dimensions)})"
+
+
+expand_dims_p.def_cost(view_cost)  # a numpy view: no flops, no new buffer
 
 
 @expand_dims_p.def_abstract_eval
@@ -390,6 +405,9 @@ def _rev_emit(ctx, out_names, in_exprs, dimensions):
     return f"{out_names[0]} = np.flip({in_exprs[0]}, {tuple(dimensions)})"
 
 
+rev_p.def_cost(view_cost)  # a numpy view: no flops, no new buffer
+
+
 @rev_p.def_abstract_eval
 def _rev_abstract_eval(x, dimensions):
     if not all(0 <= d < x.ndim for d in dimensions) or len(set(dimensions)) != len(dimensions):
@@ -443,6 +461,9 @@ def _concatenate_emit(ctx, out_names, in_exprs, dimension):
 
 
 _concatenate_emit.fresh = True  # a new array, never a view
+
+
+concatenate_p.def_cost(structural_cost)  # data movement: bytes only
 
 
 @concatenate_p.def_abstract_eval
@@ -540,6 +561,9 @@ def _pad_impl(x, padding_value, padding_config):
     crop = tuple(builtins.slice(builtins.max(-lo, 0), g - builtins.max(-hi, 0))
                  for g, (lo, hi, _) in zip(grown, padding_config))
     return out[crop]
+
+
+pad_p.def_cost(structural_cost)  # data movement: bytes only
 
 
 @pad_p.def_abstract_eval
@@ -643,6 +667,9 @@ def _slice_emit(ctx, out_names, in_exprs, start_indices, limit_indices, strides)
         text = f"{start}:{limit}" + (f":{step}" if step != 1 else "")
         parts.append(text)
     return f"{out_names[0]} = {in_exprs[0]}[{', '.join(parts)}]"
+
+
+slice_p.def_cost(view_cost)  # a numpy view: no flops, no new buffer
 
 
 @slice_p.def_abstract_eval
@@ -749,6 +776,9 @@ def _dynamic_slice_impl(x, *starts, slice_sizes):
     return x[tuple(builtins.slice(b, b + k) for b, k in zip(begin, slice_sizes))]
 
 
+dynamic_slice_p.def_cost(structural_cost)  # data movement: bytes only
+
+
 @dynamic_slice_p.def_abstract_eval
 def _dynamic_slice_abstract_eval(x, *starts, slice_sizes):
     _check_starts("dynamic_slice", x, starts)
@@ -807,6 +837,9 @@ def _dynamic_update_slice_impl(x, update, *starts):
     begin = _clamped_starts(starts, out.shape, update.shape)
     out[tuple(builtins.slice(b, b + k) for b, k in zip(begin, update.shape))] = update
     return out
+
+
+dynamic_update_slice_p.def_cost(structural_cost)  # data movement: bytes only
 
 
 @dynamic_update_slice_p.def_abstract_eval
@@ -887,6 +920,13 @@ def _gather_emit(ctx, out_names, in_exprs, axis):
 
 
 _gather_emit.fresh = True  # np.take copies
+
+
+@gather_p.def_cost
+def _gather_cost(x, indices, axis):
+    # one read per gathered entry, as a scatter of updates of this shape
+    return dict(flops=int(np.prod(taken_shape(x, indices, axis), dtype=np.int64)),
+                transcendentals=0)
 
 
 @gather_p.def_abstract_eval
@@ -1130,6 +1170,9 @@ def _iota_emit(ctx, out_names, in_exprs, dtype, shape, dimension):
         return f"{out_names[0]} = {counts}"
     expanded = [-1 if i == dimension else 1 for i in range(len(shape))]
     return f"{out_names[0]} = np.broadcast_to({counts}.reshape({expanded}), {tuple(shape)})"
+
+
+iota_p.def_cost(structural_cost)  # data movement: bytes only
 
 
 @iota_p.def_abstract_eval

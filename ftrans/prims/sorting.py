@@ -67,6 +67,13 @@ def _argsort_impl(x, axis, descending, index_dtype):
     return (x.shape[axis] - 1 - perm).astype(index_dtype)
 
 
+@argsort_p.def_cost
+def _argsort_cost(x, axis, descending, index_dtype):
+    n = x.shape[axis]  # comparisons of a sort: n log2 n per sorted row
+    return dict(flops=int(np.prod(x.shape, dtype=np.int64)) * max(1, int(np.ceil(np.log2(max(n, 2))))),
+                transcendentals=0)
+
+
 @argsort_p.def_abstract_eval
 def _argsort_abstract_eval(x, axis, descending, index_dtype):
     if not 0 <= axis < x.ndim:
@@ -110,6 +117,13 @@ def searchsorted(sorted_arr: ArrayLike, values: ArrayLike, side: str = "left",
 @searchsorted_p.def_impl
 def _searchsorted_impl(sorted_arr, values, side, index_dtype):
     return np.asarray(np.searchsorted(sorted_arr, values, side=side)).astype(index_dtype)
+
+
+@searchsorted_p.def_cost
+def _searchsorted_cost(sorted_arr, values, side, index_dtype):
+    n = sorted_arr.shape[0]  # a binary search per value
+    return dict(flops=int(np.prod(values.shape, dtype=np.int64)) * max(1, int(np.ceil(np.log2(max(n, 2))))),
+                transcendentals=0)
 
 
 @searchsorted_p.def_abstract_eval
