@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-import threading
-from collections import OrderedDict
 from typing import Any, Callable
 
 from ftrans.array import leave
 from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray, get_aval
+from ftrans.derivatives import StructuralCache, run
 from ftrans.errors import fn_name
 from ftrans.prims._batching import at_dim, broadcast_batch, move_axis, slice_batch
 from ftrans.prims.shape import concatenate
 from ftrans.tracing import Tracer, trace_to_jaxpr
 from ftrans.transforms.vmap import vmap_jaxpr
 from ftrans.tree_util import tree_flatten, tree_map, tree_unflatten
-from ftrans.typing import PyTree
 
 _CACHE_SIZE = 64
 
@@ -226,37 +224,20 @@ def _run_batched(closed, leaves, dims, size, chunk_size):
 
 
 def _apply(closed: ClosedJaxpr, leaves, dims, size):
-    from ftrans.derivatives import run  # generated code from the second call on
     batched, out_dims = _batched(closed, dims, size)
     return run(batched, *closed.consts, *leaves), out_dims
-
-
-_cache: OrderedDict = OrderedDict()
-_lock = threading.Lock()
 
 
 def _batched(closed: ClosedJaxpr, dims, size):
     """``vmap_jaxpr`` of ``closed`` with its constants made unbatched inputs,
     cached by the jaxpr's structure (as derivatives are)."""
-    from ftrans.derivatives import _Uncacheable, structure_key
     j = closed.jaxpr
     open_ = ClosedJaxpr(Jaxpr([], j.constvars + j.invars, j.eqns, j.outvars), [])
     all_dims = (None,) * len(j.constvars) + tuple(dims)
-    try:
-        key = (structure_key(open_), all_dims, size)
-    except (_Uncacheable, TypeError):
-        return vmap_jaxpr(open_, all_dims, size)
-    with _lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
-    found = vmap_jaxpr(open_, all_dims, size)
-    with _lock:
-        _cache[key] = found
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return found
+    return _cache.get(open_, (all_dims, size), lambda: vmap_jaxpr(open_, all_dims, size))
+
+
+_cache = StructuralCache(_CACHE_SIZE)
 
 
 # --- out_axes ---------------------------------------------------------------------

@@ -193,28 +193,50 @@ def structure_key(closed: ClosedJaxpr) -> tuple:
             tuple(eqns), tuple(atom(a) for a in j.outvars))
 
 
-_cache: OrderedDict = OrderedDict()
+class StructuralCache:
+    """A bounded, thread-safe LRU cache of what is built from a jaxpr, keyed
+    by the jaxpr's structure and some flags. A jaxpr whose structure has no
+    reliable key is built afresh (never a wrong hit)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, closed: ClosedJaxpr, flags: tuple, build):
+        """The cached ``build()`` for ``closed`` and ``flags``, built on a miss."""
+        try:
+            key = (structure_key(closed), flags)
+        except (_Uncacheable, TypeError):
+            return build()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        found = build()
+        with self._lock:
+            self._entries[key] = found
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_cache = StructuralCache(_CACHE_SIZE)
 _lock = threading.Lock()
 
 
 @allow_deep_recursion
 def derivatives(closed: ClosedJaxpr, mask: Sequence[bool], n_out: int) -> Derivatives:
     """The (possibly cached) derivatives of ``closed`` w.r.t. the inputs in ``mask``."""
-    try:
-        key = (structure_key(closed), tuple(mask), n_out)
-    except (_Uncacheable, TypeError):
-        return Derivatives(closed, mask, n_out)
-    with _lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
-    found = Derivatives(closed, mask, n_out)
-    with _lock:
-        _cache[key] = found
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return found
+    return _cache.get(closed, (tuple(mask), n_out), lambda: Derivatives(closed, mask, n_out))
 
 
 _compiled: OrderedDict = OrderedDict()  # id(closed) -> [closed, uses, Compiled]
@@ -248,8 +270,8 @@ def run(closed: ClosedJaxpr, *args) -> list:
 
 def cache_clear() -> None:
     """Forget every cached derivation."""
+    _cache.clear()
     with _lock:
-        _cache.clear()
         _compiled.clear()
 
 
