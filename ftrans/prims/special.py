@@ -521,17 +521,26 @@ def _custom_jvp_call_abstract_eval(*avals, call_jaxpr, jvp_rule, num_consts):
     return call_jaxpr.out_avals
 
 
-def _custom_jvp_call_simplify(*args, call_jaxpr, jvp_rule, num_consts):
-    n_fixed = num_consts + jvp_rule.num_consts
-    specialized = jvp_rule.specialize(args[n_fixed:])
-    if specialized is None:
-        return None
-    rule, consts = specialized
-    return custom_jvp_call_p.bind(*args[:num_consts], *consts, *args[n_fixed:],
-                                  call_jaxpr=call_jaxpr, jvp_rule=rule, num_consts=num_consts)
+def _specialize_at_staging(prim, rule_param: str) -> None:
+    """Install the staging-time hook of a custom call: when its rule can be
+    specialized at the operands' known values (``rule.specialize``), the
+    equation is staged again with the specialized rule and its constants."""
+
+    def simplify(*args, call_jaxpr, num_consts, **params):
+        rule = params[rule_param]
+        n_fixed = num_consts + rule.num_consts
+        specialized = rule.specialize(args[n_fixed:])
+        if specialized is None:
+            return None
+        new_rule, consts = specialized
+        return prim.bind(*args[:num_consts], *consts, *args[n_fixed:],
+                         call_jaxpr=call_jaxpr, num_consts=num_consts,
+                         **{rule_param: new_rule})
+
+    prim.simplify = simplify
 
 
-custom_jvp_call_p.simplify = _custom_jvp_call_simplify
+_specialize_at_staging(custom_jvp_call_p, "jvp_rule")
 
 
 @custom_jvp_call_p.def_jvp
@@ -612,17 +621,7 @@ def _custom_vjp_call_abstract_eval(*avals, call_jaxpr, vjp_rule, num_consts):
     return call_jaxpr.out_avals
 
 
-def _custom_vjp_call_simplify(*args, call_jaxpr, vjp_rule, num_consts):
-    n_fixed = num_consts + vjp_rule.num_consts
-    specialized = vjp_rule.specialize(args[n_fixed:])
-    if specialized is None:
-        return None
-    rule, consts = specialized
-    return custom_vjp_call_p.bind(*args[:num_consts], *consts, *args[n_fixed:],
-                                  call_jaxpr=call_jaxpr, vjp_rule=rule, num_consts=num_consts)
-
-
-custom_vjp_call_p.simplify = _custom_vjp_call_simplify
+_specialize_at_staging(custom_vjp_call_p, "vjp_rule")
 
 
 @custom_vjp_call_p.def_jvp
