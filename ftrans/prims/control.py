@@ -149,15 +149,8 @@ def _cond_partial_eval(eqn, in_unknown):
                   + [Var(a) for a in pad_after] + u.invars[n_res:])
         unknown_branches.append(ClosedJaxpr(Jaxpr(u.constvars, invars, u.eqns, u.outvars),
                                             unknown.consts))
-    index, *ops = eqn.inputs
-    res_vars = [Var(a) for a in all_res]
-    known_eqn = Eqn(cond_p, [index] + [x for x, u in zip(ops, ops_unknown) if not u],
-                    [v for v, u in zip(eqn.outputs, out_unknown) if not u] + res_vars,
-                    {"branches": tuple(known_branches)})
-    unknown_eqn = Eqn(cond_p, [index] + res_vars + [x for x, u in zip(ops, ops_unknown) if u],
-                      [v for v, u in zip(eqn.outputs, out_unknown) if u],
-                      {"branches": tuple(unknown_branches)})
-    return [known_eqn], [unknown_eqn]
+    return _split_cond(eqn, ops_unknown, out_unknown, all_res, known_branches,
+                       unknown_branches)
 
 
 # A branch passes on the residuals of the conds nested in it, so without
@@ -208,8 +201,17 @@ def _cond_partial_eval_packed(eqn, ops_unknown, out_unknown, splits):
         unknown_avals = [a for a, u in zip(eqn.params["branches"][0].in_avals, ops_unknown)
                          if u]
         unknown_branches.append(trace_to_jaxpr(unknown_fn, buf_avals + unknown_avals)[0])
+    return _split_cond(eqn, ops_unknown, out_unknown, buf_avals, known_branches,
+                       unknown_branches)
+
+
+def _split_cond(eqn, ops_unknown, out_unknown, res_avals, known_branches,
+                unknown_branches):
+    """The known and the unknown ``cond`` equations of a partially evaluated
+    one, the residuals (of types ``res_avals``) passed from the first to the
+    second."""
     index, *ops = eqn.inputs
-    res_vars = [Var(a) for a in buf_avals]
+    res_vars = [Var(a) for a in res_avals]
     known_eqn = Eqn(cond_p, [index] + [x for x, u in zip(ops, ops_unknown) if not u],
                     [v for v, u in zip(eqn.outputs, out_unknown) if not u] + res_vars,
                     {"branches": tuple(known_branches)})
