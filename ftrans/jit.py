@@ -582,13 +582,7 @@ def eval_shape(fun: Callable, *args, **kwargs) -> Any:
     >>> ftrans.eval_shape(lambda x: jnp.sum(x, 0), ShapeDtypeStruct((3, 4), np.float32))
     ShapeDtypeStruct(shape=(4,), dtype=float32)
     """
-    call = _Call(f"eval_shape({fn_name(fun)})", args, kwargs, frozenset(), frozenset(),
-                 abstract_ok=True)
-    try:
-        params = [p.name for p in inspect.signature(fun).parameters.values()]
-    except (TypeError, ValueError):
-        params = None
-    closed, out_tree = _trace_abstract(fun, call, "eval_shape", params)
+    closed, out_tree = _trace_without_values("eval_shape", fun, args, kwargs)
     return tree_unflatten(out_tree, [ShapeDtypeStruct(a.shape, a.dtype)
                                      for a in closed.out_avals])
 
@@ -603,11 +597,17 @@ def cost_analysis(fun: Callable, *args, **kwargs) -> CostAnalysis:
     >>> ftrans.cost_analysis(lambda x: jnp.sum(jnp.exp(x)), np.ones(5)).flops
     10
     """
-    call = _Call(f"cost_analysis({fn_name(fun)})", args, kwargs, frozenset(), frozenset(),
+    closed, _ = _trace_without_values("cost_analysis", fun, args, kwargs)
+    return analyze(closed)
+
+
+def _trace_without_values(what: str, fun: Callable, args, kwargs):
+    """``(closed jaxpr, output tree)`` of ``fun`` traced abstractly on the
+    shapes and dtypes of its arguments, for ``eval_shape``-like functions."""
+    call = _Call(f"{what}({fn_name(fun)})", args, kwargs, frozenset(), frozenset(),
                  abstract_ok=True)
     try:
         params = [p.name for p in inspect.signature(fun).parameters.values()]
     except (TypeError, ValueError):
         params = None
-    closed, _ = _trace_abstract(fun, call, "cost_analysis", params)
-    return analyze(closed)
+    return _trace_abstract(fun, call, what, params)
