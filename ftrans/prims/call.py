@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import keyword
 import re
-import threading
-from collections import OrderedDict
 
 from ftrans.ad_util import Zero, instantiate, is_undefined
+from ftrans._identity_cache import IdentityCache
 from ftrans.codegen import compile_jaxpr
 from ftrans.core import ClosedJaxpr, Eqn, Primitive, Var
 from ftrans.prims._subjaxpr import hoist_consts
@@ -39,9 +38,7 @@ from ftrans.transforms.vmap import vmap_jaxpr
 __all__: list[str] = []
 
 # sub-jaxpr object -> its compiled code; bounded, least recently used first out
-_COMPILED_SIZE = 256
-_compiled: OrderedDict = OrderedDict()
-_compiled_lock = threading.Lock()
+_compiled = IdentityCache(256)
 
 
 def identifier(name: str) -> str:
@@ -54,17 +51,10 @@ def identifier(name: str) -> str:
 def compiled_for(closed: ClosedJaxpr, name: str):
     """The generated code of ``closed`` (optimized first), compiled on first
     use and kept for as long as ``closed`` is among the recently used."""
-    key = id(closed)
-    with _compiled_lock:
-        hit = _compiled.get(key)
-        if hit is not None and hit[0] is closed:
-            _compiled.move_to_end(key)
-            return hit[1]
-    fn = compile_closed(optimize_closed(closed), name)
-    with _compiled_lock:
-        _compiled[key] = (closed, fn)  # ``closed`` kept alive: its id stays its own
-        while len(_compiled) > _COMPILED_SIZE:
-            _compiled.popitem(last=False)
+    fn = _compiled.get(closed)
+    if fn is None:
+        fn = compile_closed(optimize_closed(closed), name)
+        _compiled.put(closed, fn)
     return fn
 
 

@@ -17,11 +17,10 @@ Results are memoized on the input object (bounded: ``_CACHE_SIZE``).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 
 import numpy as np
 
+from ftrans._identity_cache import IdentityCache
 from ftrans._recursion import allow_deep_recursion
 from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, built
 from ftrans.transforms._memo import memoized
@@ -34,8 +33,7 @@ from ftrans.transforms.simplify import simplify_jaxpr
 
 MAX_ROUNDS = 8
 _CACHE_SIZE = 64
-_cache: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+_cache = IdentityCache(_CACHE_SIZE)
 
 
 @allow_deep_recursion
@@ -96,23 +94,16 @@ def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
         d:f64[] = add b c
       in (d,) }
     """
-    key = id(closed)
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] is closed:
-            _cache.move_to_end(key)
-            return hit[1]
+    hit = _cache.get(closed)
+    if hit is not None:
+        return hit
     result = _optimize(closed)
     if not all(isinstance(c, (np.ndarray, np.generic)) for c in closed.consts):
         return result  # closed over tracers: not kept beyond their trace
-    with _lock:
-        _cache[key] = (closed, result)  # ``closed`` kept alive: its id stays its own
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    _cache.put(closed, result)
     return result
 
 
 def cache_clear() -> None:
     """Forget the memoized results of ``optimize``."""
-    with _lock:
-        _cache.clear()
+    _cache.clear()
