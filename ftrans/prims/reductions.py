@@ -54,13 +54,17 @@ def _reduce_sum_impl(x, axes):
 reduce_sum_p = reduction("reduce_sum", _reduce_sum_impl)
 
 
-@reduce_sum_p.def_emit
-def _reduce_sum_emit(ctx, out_names, in_exprs, axes):
-    return (f"{out_names[0]} = np.sum({in_exprs[0]}, axis={axes}, "
-            f"dtype=np.{ctx.in_avals[0].dtype.name})")
+def _typed_reduction_emit(fn: str):
+    """The emit rule of a reduction computed as ``fn(x, axis, dtype=x's)``,
+    as its impl does."""
+    def _typed_reduction(ctx, out_names, in_exprs, axes):
+        return (f"{out_names[0]} = {fn}({in_exprs[0]}, axis={axes}, "
+                f"dtype=np.{ctx.in_avals[0].dtype.name})")
+    _typed_reduction.fresh = True  # a new array, never a view
+    return _typed_reduction
 
 
-_reduce_sum_emit.fresh = True  # a new array, never a view
+reduce_sum_p.def_emit(_typed_reduction_emit("np.sum"))
 
 
 def_linear(reduce_sum_p)
@@ -149,13 +153,7 @@ def _reduce_prod_impl(x, axes):
 reduce_prod_p = reduction("reduce_prod", _reduce_prod_impl)
 
 
-@reduce_prod_p.def_emit
-def _reduce_prod_emit(ctx, out_names, in_exprs, axes):
-    return (f"{out_names[0]} = np.prod({in_exprs[0]}, axis={axes}, "
-            f"dtype=np.{ctx.in_avals[0].dtype.name})")
-
-
-_reduce_prod_emit.fresh = True  # a new array, never a view
+reduce_prod_p.def_emit(_typed_reduction_emit("np.prod"))
 
 
 
