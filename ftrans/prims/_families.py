@@ -284,6 +284,13 @@ def view_cost(*avals, **params) -> dict:
     return dict(flops=0, transcendentals=0, view=True)
 
 
+def _elementwise_rules(prim: Primitive, impl: Callable) -> None:
+    """The rules every elementwise primitive shares: batch, cost and emit."""
+    def_elementwise_batch(prim)
+    def_elementwise_cost(prim)
+    def_ufunc_emit(prim, impl)
+
+
 def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None,
           kinds: str = "fc") -> Primitive:
     """An elementwise one-operand primitive whose output type is its input type.
@@ -303,9 +310,7 @@ def unary(name: str, impl: Callable, *, derivative: Callable | int | None = None
         check_kinds(name, kinds, x)
         return x
 
-    def_elementwise_batch(prim)
-    def_elementwise_cost(prim)
-    def_ufunc_emit(prim, impl)
+    _elementwise_rules(prim, impl)
     if _is_zero(derivative):
         def_zero_jvp(prim)
     elif derivative is not None:
@@ -337,9 +342,7 @@ def binary(name: str, impl: Callable, *, kinds: str = "biufc", out_dtype=None,
         check_kinds(name, kinds, x, y)
         return ShapedArray(binary_shape(name, x, y), out_dtype or x.dtype)
 
-    def_elementwise_batch(prim)
-    def_elementwise_cost(prim)
-    def_ufunc_emit(prim, impl)
+    _elementwise_rules(prim, impl)
     if _is_zero(derivative):
         def_zero_jvp(prim)
     elif derivative is not None:
