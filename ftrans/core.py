@@ -116,13 +116,14 @@ class Jaxpr:
     (['cos'], 1)
     """
 
-    __slots__ = ("constvars", "invars", "eqns", "outvars")
+    __slots__ = ("constvars", "invars", "eqns", "outvars", "_dead_after")
 
     def __init__(self, constvars, invars, eqns, outvars):
         self.constvars = list(constvars)
         self.invars = list(invars)
         self.eqns = list(eqns)
         self.outvars = list(outvars)
+        self._dead_after = None  # eval's liveness table, computed on first use
 
     def __str__(self):
         return _printer(self)

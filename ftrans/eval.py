@@ -33,9 +33,29 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[ArrayLike], *args: ArrayLike) -> l
     return _run(jaxpr, env, innermost_trace(env.values()))
 
 
+def dead_after(jaxpr: Jaxpr) -> list[tuple[Var, ...]]:
+    """For each equation, the variables whose last use it is (not outputs):
+    evaluation drops them, so that an intermediate's memory is freed as soon
+    as nothing reads it (the liveness that ``cost_analysis`` predicts)."""
+    if jaxpr._dead_after is None:
+        last = {}
+        for i, eqn in enumerate(jaxpr.eqns):
+            for v in (*eqn.inputs, *eqn.outputs):
+                if type(v) is Var:
+                    last[v] = i
+        for v in jaxpr.outvars:
+            last.pop(v, None)
+        dead: list[list] = [[] for _ in jaxpr.eqns]
+        for v, i in last.items():
+            dead[i].append(v)
+        jaxpr._dead_after = [tuple(d) for d in dead]
+    return jaxpr._dead_after
+
+
 def _run(jaxpr: Jaxpr, env: dict, trace: Trace | None) -> list:
-    """The equation loop: stage into ``trace``, or run ``impl`` without one."""
-    for eqn in jaxpr.eqns:
+    """The equation loop: stage into ``trace``, or run ``impl`` without one;
+    each value is dropped after its last use."""
+    for eqn, dead in zip(jaxpr.eqns, dead_after(jaxpr)):
         prim = eqn.primitive
         ins = [env[v] if type(v) is Var else v.val for v in eqn.inputs]
         if trace is not None:
@@ -46,6 +66,9 @@ def _run(jaxpr: Jaxpr, env: dict, trace: Trace | None) -> list:
             env.update(zip(eqn.outputs, out))
         else:
             env[eqn.outputs[0]] = out
+        del out
+        for v in dead:
+            del env[v]
     return [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
 
 

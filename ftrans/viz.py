@@ -29,6 +29,13 @@ What is drawn, for each jaxpr (sub-jaxprs included):
   node by one dotted edge (``style=dotted``): the only edges that are not
   data edges.
 
+With ``color_by="flops"`` (or ``"transcendentals"``, ``"bytes"``: read plus
+written), each equation node is filled from white to red by its cost on a log
+scale relative to the costliest equation drawn, and its label gains the
+count (``flops 2.05k``); a loop's equation counts its body times the trip
+count, the body's own equations one iteration each (``ftrans.cost_analysis``'s
+model).
+
 Node ids are ``j<k>_in<i>``, ``j<k>_c<i>``, ``j<k>_e<i>``, ``j<k>_out<i>`` for
 the k-th jaxpr drawn (0 is the top one); names inside a sub-jaxpr restart at
 ``a``, as in the printed jaxpr.
@@ -48,6 +55,8 @@ from ftrans.core import ClosedJaxpr, Jaxpr, Var
 from ftrans.pretty import _Namer, _literal_str
 
 __all__ = ["to_dot", "render", "save_graphs"]
+
+COST_KEYS = ("flops", "transcendentals", "bytes")
 
 _WIDTH, _MAX_LINES = 48, 4  # a label's text is wrapped, then cut after a few lines
 
@@ -111,14 +120,54 @@ def _const_preview(value, max_elements: int) -> str | None:
     return text if value.ndim == 1 else f"{text} (flat)"
 
 
+def _eqn_cost(eqn, key: str) -> int:
+    """One equation's cost (its bodies' included) by ``cost_analysis``'s model."""
+    from ftrans.transforms.cost import analyze
+    alone = analyze(Jaxpr([], [v for v in eqn.inputs if type(v) is Var], [eqn], eqn.outputs))
+    if key == "bytes":
+        return alone.bytes_read + alone.bytes_written
+    return getattr(alone, key)
+
+
+def _heat(cost: int, top: int) -> str:
+    """White at no cost to red at ``top``, on a log scale."""
+    t = np.log1p(cost) / np.log1p(top) if top > 0 else 0.0
+    white, red = np.array([255, 255, 255]), np.array([239, 68, 68])
+    r, g, b = np.rint(white + t * (red - white)).astype(int)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _si(x: int) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= scale:
+            return f"{x / scale:.3g}{unit}"
+    return str(x)
+
+
 class _Writer:
-    def __init__(self, max_const_elements: int):
+    def __init__(self, max_const_elements: int, color_by: str | None = None):
         self.lines: list[str] = []
         self.count = 0  # jaxprs drawn so far: gives each its id prefix
         self.max_const_elements = max_const_elements
+        self.color_by = color_by
+        self.costs: list[tuple[int, int]] = []  # (line index, cost) of equation nodes
 
     def node(self, indent, node_id, kind, label):
         self.lines.append(f"{indent}{node_id} [{_STYLE[kind]}, label={_quote(label)}];")
+
+    def eqn_node(self, indent, node_id, eqn, label):
+        if self.color_by is not None:
+            cost = _eqn_cost(eqn, self.color_by)
+            label += f"\n{self.color_by} {_si(cost)}"
+            self.costs.append((len(self.lines), cost))
+        self.node(indent, node_id, "eqn", label)
+
+    def paint(self) -> None:
+        """Fill each equation node by its share of the largest cost drawn."""
+        top = max((c for _, c in self.costs), default=0)
+        for line, cost in self.costs:
+            self.lines[line] = self.lines[line].replace(
+                'fillcolor="#ffffff"', f'fillcolor="{_heat(cost, top)}"', 1)
 
     def jaxpr(self, jaxpr: Jaxpr, consts, indent: str) -> str:
         """Draw ``jaxpr``; returns the id of one of its nodes (for cluster links)."""
@@ -149,7 +198,7 @@ class _Writer:
             head = eqn.primitive.name + (f"[{params}]" if params else "")
             head = " ".join([head] + [name(v) for v in eqn.inputs])
             outs = " ".join(name.binder(v) for v in eqn.outputs)
-            self.node(indent, node_id, "eqn", f"{_wrap(head)}\n{_wrap(outs)}")
+            self.eqn_node(indent, node_id, eqn, f"{_wrap(head)}\n{_wrap(outs)}")
             first.append(node_id)
             for v in eqn.inputs:
                 if type(v) is Var:
@@ -178,13 +227,15 @@ class _Writer:
 
 
 def to_dot(jaxpr: ClosedJaxpr | Jaxpr, name: str = "jaxpr",
-           max_const_elements: int = 8) -> str:
+           max_const_elements: int = 8, color_by: str | None = None) -> str:
     """The Graphviz DOT text of ``jaxpr``'s computational graph.
 
     Inputs, constants, equations and outputs are nodes; each use of a
     variable as an operand or output is an edge (see the module docstring for
     the exact counts). Constants with at most ``max_const_elements`` elements
-    show their values. Needs nothing beyond the standard library.
+    show their values. ``color_by`` ("flops", "transcendentals" or "bytes")
+    fills equation nodes by their cost. Needs nothing beyond the standard
+    library.
 
     >>> import ftrans
     >>> closed = ftrans.make_jaxpr(lambda a, b: (a + b) * (b + 1))(3.0, 2.0)
@@ -205,6 +256,10 @@ def to_dot(jaxpr: ClosedJaxpr | Jaxpr, name: str = "jaxpr",
       j0_e1 -> j0_e2;
       j0_e2 -> j0_out0;
     }
+    >>> import numpy as np
+    >>> square = ftrans.make_jaxpr(lambda w: w @ w)(np.ones((2, 2)))
+    >>> "flops 16" in to_dot(square, color_by="flops")  # 2 * 2 * 2 * 2
+    True
     """
     if isinstance(jaxpr, ClosedJaxpr):
         inner, consts = jaxpr.jaxpr, jaxpr.consts
@@ -213,8 +268,12 @@ def to_dot(jaxpr: ClosedJaxpr | Jaxpr, name: str = "jaxpr",
     else:
         raise TypeError(f"to_dot: expected a Jaxpr or ClosedJaxpr (e.g. from "
                         f"ftrans.make_jaxpr(f)(*args)), got {type(jaxpr).__name__}")
-    writer = _Writer(max_const_elements)
+    if color_by is not None and color_by not in COST_KEYS:
+        raise ValueError(f"to_dot: color_by must be one of {COST_KEYS} or None, "
+                         f"got {color_by!r}")
+    writer = _Writer(max_const_elements, color_by)
     writer.jaxpr(inner, consts, "  ")
+    writer.paint()
     header = [f"digraph {_quote(name)} {{", '  compound=true; fontname="Helvetica";',
               '  node [fontname="Helvetica", fontsize=11];']
     return "\n".join(header + writer.lines + ["}"]) + "\n"
@@ -228,14 +287,15 @@ _INSTALL_HINT = (
 
 
 def render(jaxpr: ClosedJaxpr | Jaxpr, path: str | os.PathLike,
-           format: str | None = None, name: str = "jaxpr") -> Path:
+           format: str | None = None, name: str = "jaxpr",
+           color_by: str | None = None) -> Path:
     """Write a picture of ``jaxpr`` to ``path``; returns the path.
 
     The format comes from ``format`` or the file suffix: ``.dot``/``.gv``
     writes the DOT text itself (no Graphviz needed); anything else
     (``svg``, ``png``, ``pdf``, ...) runs Graphviz's ``dot -T<format>``, and
     raises ``RuntimeError`` saying how to install Graphviz when ``dot`` is not
-    on the PATH.
+    on the PATH. ``color_by`` is ``to_dot``'s.
 
     >>> import os, tempfile, ftrans, ftrans.numpy as jnp
     >>> closed = ftrans.make_jaxpr(ftrans.grad(jnp.sin))(1.0)
@@ -248,7 +308,7 @@ def render(jaxpr: ClosedJaxpr | Jaxpr, path: str | os.PathLike,
     if not fmt:
         raise ValueError(f"render: cannot tell the image format of '{path}'; give "
                          "the file a suffix (.svg, .png, .pdf, .dot) or pass format=")
-    text = to_dot(jaxpr, name=name)
+    text = to_dot(jaxpr, name=name, color_by=color_by)
     if fmt in ("dot", "gv"):
         path.write_text(text)
         return path

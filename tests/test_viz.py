@@ -231,3 +231,47 @@ def test_render_without_graphviz_says_how_to_install(tmp_path, monkeypatch):
 def test_render_needs_a_format(tmp_path):
     with pytest.raises(ValueError, match="suffix"):
         viz.render(_example(), tmp_path / "graph")
+
+
+# --- colouring by cost ---------------------------------------------------------
+
+def _fill(line: str) -> tuple[int, int, int]:
+    hexa = re.search(r'fillcolor="#(\w{6})"', line).group(1)
+    return tuple(int(hexa[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def test_color_by_flops_labels_each_equation_and_reddens_the_costliest():
+    a = np.ones((30, 40))
+    closed = ftrans.make_jaxpr(lambda x: jnp.sum(jnp.tanh(a @ x) + 1.0))(np.ones(40))
+    dot = viz.to_dot(closed, color_by="flops")
+    eqn_lines = [line for line in dot.splitlines() if re.match(r"^\s*j0_e\d+ \[", line)]
+    assert len(eqn_lines) == len(closed.jaxpr.eqns)
+    by_name = {re.split(r"[\s\[]", line.split('label="')[1])[0]: line for line in eqn_lines}
+    assert "flops 2.4k" in by_name["dot_general"]  # 2 * 30 * 40
+    assert "flops 30" in by_name["add"]
+    assert _fill(by_name["dot_general"]) == (239, 68, 68)  # the costliest: full red
+    g_add, g_dot = _fill(by_name["add"])[1], _fill(by_name["dot_general"])[1]
+    assert g_dot < g_add < 255  # cheaper equations are paler
+    # the structure is unchanged: same nodes and edges as the plain drawing
+    plain_nodes, plain_edges, _, _ = _parse(viz.to_dot(closed))
+    nodes, edges, _, _ = _parse(dot)
+    assert set(nodes) == set(plain_nodes) and edges == plain_edges
+
+
+def test_color_by_counts_a_scan_body_times_its_length():
+    def loop(c, xs):
+        return ftrans.lax.scan(lambda c, x: (jnp.sin(c * x), None), c, xs)[0]
+    closed = ftrans.make_jaxpr(loop)(1.0, np.ones(7))
+    dot = viz.to_dot(closed, color_by="transcendentals")
+    scan_line = next(line for line in dot.splitlines() if 'label="scan' in line)
+    assert "transcendentals 7" in scan_line
+    sin_line = next(line for line in dot.splitlines() if 'label="sin' in line)
+    assert "transcendentals 1" in sin_line
+
+
+def test_color_by_bytes_and_bad_keys():
+    closed = ftrans.make_jaxpr(lambda x: x * 2.0)(np.ones(4))
+    # reads x (32 bytes) and the literal (8), writes 32
+    assert "bytes 72" in viz.to_dot(closed, color_by="bytes")
+    with pytest.raises(ValueError, match="color_by must be one of"):
+        viz.to_dot(closed, color_by="time")
