@@ -9,6 +9,7 @@ from __future__ import annotations
 import pathlib
 import sys
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -213,6 +214,84 @@ def nested_cond(x, k):
                     lambda u: u, x)
 
 
+def jacobian_auto_rows(rng):
+    """``jacobian(mode="auto")`` on the tall, wide and square shapes, against
+    the faster of ``jacfwd`` and ``jacrev`` (both timed in the same run)."""
+    rows = []
+    for name, n, m in [("tall 20->2000", 20, 2000), ("wide 2000->20", 2000, 20),
+                       ("square 500->500", 500, 500)]:
+        A, Bm = rng.standard_normal((m, 50)) / 7, rng.standard_normal((50, n)) / np.sqrt(n)
+        v = rng.standard_normal(n)
+        f = lambda x: two_tanh(jnp, A, Bm, x)  # noqa: E731
+        auto, fwd, rev = ftrans.jacobian(f), ftrans.jacfwd(f), ftrans.jacrev(f)
+        assert np.allclose(auto(v), fwd(v))
+        times = interleaved([lambda: auto(v), lambda: fwd(v), lambda: rev(v)])
+        faster = "jacfwd" if times[1] <= times[2] else "jacrev"
+        rows.append([f"jacobian auto {name} (vs {faster}; chose {auto.plan(v).mode})",
+                     times[0], min(times[1:]), None, 1.1])
+    return rows
+
+
+def interleaved(fns, repeats=REPEATS) -> list[float]:
+    """Median ms of each of ``fns``, run in turn in one loop (fair on a noisy
+    machine: drift hits every variant alike)."""
+    for fn in fns:
+        fn()
+    samples = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, out in zip(fns, samples):
+            t = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t) * 1e3)
+    return [float(np.median(s)) for s in samples]
+
+
+def measured_peak(closed, args) -> int:
+    """Peak bytes traced by ``tracemalloc`` while ``eval_jaxpr`` runs ``closed``."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        out = ftrans.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del out
+    return peak
+
+
+def memory_rows(rng):
+    """Predicted (``cost_analysis``) against measured peak memory of the
+    intermediates, for the benchmark workloads' jaxprs."""
+    W1, W2 = rng.standard_normal((256, 512)) / 16, rng.standard_normal((512, 10)) / 23
+    x, y = rng.standard_normal((512, 256)), rng.standard_normal((512, 10))
+    Wh, xs = rng.standard_normal((16, 16)) * 0.3, rng.standard_normal((100, 16))
+    A, Bm = rng.standard_normal((2000, 50)) / 7, rng.standard_normal((50, 20)) / 4.5
+    Aw, Bw = rng.standard_normal((20, 50)) / 7, rng.standard_normal((50, 2000)) / 45
+    w = rng.standard_normal(100) * 0.1
+    xs_lr, ys_lr = rng.standard_normal((256, 100)), (rng.random(256) > 0.5).astype(float)
+    Ah, xh = rng.standard_normal((50, 200)) / 14, rng.standard_normal(200)
+    work = [
+        ("grad, MLP 512x256->512->10",
+         ftrans.grad(lambda a, b: mlp_loss(jnp, a, b, x, y), argnums=(0, 1)), (W1, W2)),
+        ("grad, RNN scan T=100", ftrans.grad(rnn_scan_loss), (Wh, xs)),
+        ("vmap(grad) logistic, B=256 F=100",
+         ftrans.vmap(ftrans.grad(lambda w, x, y: logistic_example_loss(jnp, w, x, y)),
+                     in_axes=(None, 0, 0)), (w, xs_lr, ys_lr)),
+        ("jacfwd tall 20->2000", ftrans.jacfwd(lambda v: two_tanh(jnp, A, Bm, v)),
+         (rng.standard_normal(20),)),
+        ("jacrev wide 2000->20", ftrans.jacrev(lambda v: two_tanh(jnp, Aw, Bw, v)),
+         (rng.standard_normal(2000),)),
+        ("hessian, 200 inputs", ftrans.hessian(lambda v: hess_fn(jnp, Ah, v)), (xh,)),
+    ]
+    rows = []
+    for name, fn, args in work:
+        closed = ftrans.make_jaxpr(fn)(*args)
+        flat = ftrans.tree_util.tree_leaves(args)
+        rows.append((name, ftrans.cost_analysis(fn, *args).peak_bytes,
+                     measured_peak(closed, flat)))
+    return rows
+
+
 def first_call_ms(fn) -> float:
     """One call with the derivation cache empty: tracing plus every pass."""
     from ftrans.derivatives import cache_clear
@@ -288,6 +367,8 @@ def main():
         assert np.allclose(jf(v), two_tanh_jacobian_numpy(A, Bm, v))
         rows.append([f"{name}, tanh(A tanh(B x))", median_ms(lambda: jf(v)),
                      median_ms(lambda: two_tanh_jacobian_numpy(A, Bm, v)), None, 1.5])
+    if hasattr(ftrans, "jacobian"):  # cost analysis (issue 12): auto vs the faster mode
+        rows.extend(jacobian_auto_rows(rng))
     Ah, xh = rng.standard_normal((50, 200)) / 14, rng.standard_normal(200)
     hf = ftrans.hessian(lambda x: hess_fn(jnp, Ah, x))
     assert np.allclose(hf(xh), hess_numpy(Ah, xh))
@@ -327,6 +408,13 @@ def main():
         ag_text = f"{ag:12.3f}" if ag is not None else f"{'-':>12}"
         goal = f"{'<=' + format(target[0], 'g'):>7}" if target else f"{'':>7}"
         print(f"{name:44} {ours:10.3f} {base:12.3f} {ours / base:7.2f} {goal} {ag_text}")
+    if hasattr(ftrans, "cost_analysis"):
+        print(f"\n{'peak memory of intermediates':44} {'predicted MB':>12} "
+              f"{'measured MB':>12} {'ratio':>7} {'target':>7}")
+        for name, predicted, measured in memory_rows(rng):
+            print(f"{name:44} {predicted / 1e6:12.3f} {measured / 1e6:12.3f} "
+                  f"{measured / predicted:7.2f} {'0.75-1.25':>9}")
+        print("measured: tracemalloc's peak while eval_jaxpr runs the jaxpr.")
     print("baseline: hand-written numpy, except where the name says '(vs ...)'."
           + ("" if autograd else " autograd not installed.")
           + ("" if jax else " JAX not installed."))

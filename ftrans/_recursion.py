@@ -91,6 +91,9 @@ def allow_deep_recursion(fn: F) -> F:
         finally:
             if entries and entries[-1][0] is frame:
                 entries.pop()
+            # a frame holding itself is a reference cycle that only the
+            # garbage collector frees: its arguments (arrays) would outlive it
+            del frame
             _release()
 
     return wrapper  # type: ignore[return-value]
