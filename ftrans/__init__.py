@@ -18,5 +18,11 @@ from ftrans.errors import ConcretizationError, TracerLeakError  # noqa: F401
 from ftrans.eval import eval_jaxpr  # noqa: F401
 from ftrans.check import check_jaxpr  # noqa: F401
 from ftrans import lax, nn, numpy, tree_util, viz  # noqa: F401
+from ftrans import ad_checkpoint, flatten_util, tree  # noqa: F401
+from ftrans.ad_checkpoint import checkpoint_policies  # noqa: F401
+from ftrans import debug  # noqa: F401,E402
+from ftrans._api_extras import block_until_ready  # noqa: F401,E402
+from ftrans import scipy  # noqa: F401,E402
+from ftrans import random  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -49,9 +49,9 @@ def _value_of(x):
 
 
 def _check_primals(transform: str, f: Callable, args: Sequence, idx=None) -> None:
-    """Differentiated arguments (``args``, at positions ``idx``) are neither
-    None (an empty pytree, which would reach ``f`` and fail there) nor complex
-    (not supported yet): say so, rather than fail later in a rule."""
+    """Differentiated arguments (``args``, at positions ``idx``) are not None
+    (an empty pytree, which would reach ``f`` and fail there): say so, rather
+    than fail later in a rule. Float and complex leaves are differentiated."""
     idx = range(len(args)) if idx is None else idx
     for i, arg in zip(idx, args):
         if arg is None:
@@ -59,35 +59,40 @@ def _check_primals(transform: str, f: Callable, args: Sequence, idx=None) -> Non
                 f"{transform}({fn_name(f)}): {_arg_name(f, i)} is None, so there is "
                 "nothing to differentiate. Pass a float array or a pytree of them, "
                 "or leave the argument out of argnums.")
-        for leaf in tree_flatten(arg)[0]:
-            aval = get_aval(leaf)
-            if aval.dtype.kind == "c":
-                raise TypeError(
-                    f"{transform}({fn_name(f)}): {_arg_name(f, i)} has type "
-                    f"{aval.str_short()}, but differentiation with respect to complex "
-                    "inputs is not supported yet. Differentiate with respect to the "
-                    "real and imaginary parts as two float arguments "
-                    "(z = x + 1j * y), or close over the complex value.")
 
 
-def _check_grad_output(f: Callable, avals) -> None:
-    if len(avals) == 1 and avals[0].dtype.kind == "c":
-        raise TypeError(
-            f"grad({fn_name(f)}) requires real-valued outputs (a float dtype), but "
-            f"the function returned {avals[0].str_short()}. Differentiation of "
-            "complex outputs is not supported yet: take jnp.real or jnp.abs of the "
-            "output.")
-
-
-def _check_real_outputs(transform: str, f: Callable, avals) -> None:
-    """Reverse mode from complex outputs (complex cotangents) is not supported yet."""
-    for i, aval in enumerate(avals):
-        if aval.dtype.kind == "c":
+def _check_output_dtypes(transform: str, f: Callable, avals, holomorphic: bool) -> None:
+    """JAX's rules for the outputs of ``grad``/``jacrev`` (and, holomorphic,
+    ``jacfwd``): complex outputs need ``holomorphic=True``, which needs them."""
+    for aval in avals:
+        complex_out = aval.dtype.kind == "c"
+        if holomorphic and not complex_out:
+            raise TypeError(f"{transform} with holomorphic=True requires outputs with "
+                            f"complex dtype, but got {aval.dtype.name}.")
+        if not holomorphic and complex_out and transform != "jacfwd":
             raise TypeError(
-                f"{transform}({fn_name(f)}): output {i} has type {aval.str_short()}; "
-                "reverse-mode differentiation of complex outputs is not supported "
-                "yet. Differentiate jnp.real(f(x)) and jnp.imag(f(x)) separately, "
-                "or use forward mode (jvp, jacfwd).")
+                f"{transform} requires real-valued outputs (output dtype that is a "
+                f"sub-dtype of np.floating), but got {aval.dtype.name}. For holomorphic "
+                "differentiation, pass holomorphic=True. For differentiation of "
+                "non-holomorphic functions involving complex outputs, use "
+                "ftrans.vjp directly.")
+
+
+def _check_input_dtypes(transform: str, args, holomorphic: bool) -> None:
+    """JAX's rules for differentiated inputs: ``holomorphic=True`` needs complex
+    ones; ``jacfwd`` without it needs real ones (its basis would be real)."""
+    for leaf in tree_flatten(args)[0]:
+        dtype = get_aval(_as_leaf(leaf, transform)).dtype
+        if holomorphic and dtype.kind != "c":
+            raise TypeError(f"{transform} with holomorphic=True requires inputs with "
+                            f"complex dtype, but got {dtype.name}.")
+        if not holomorphic and transform == "jacfwd" and dtype.kind == "c":
+            raise TypeError(
+                "jacfwd requires real-valued inputs (input dtype that is a sub-dtype "
+                f"of np.floating), but got {dtype.name}. For holomorphic "
+                "differentiation, pass holomorphic=True. For differentiation of "
+                "non-holomorphic functions involving complex inputs or integer "
+                "inputs, use ftrans.jvp directly.")
 
 
 class _Traced:
@@ -291,13 +296,13 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple[PyTree,
     return _vjp(fun, primals, has_aux, "vjp")
 
 
-def _vjp(fun: Callable, primals: tuple, has_aux: bool, transform: str):
+def _vjp(fun: Callable, primals: tuple, has_aux: bool, transform: str,
+         holomorphic: bool = False):
     """``vjp``, with errors naming the public ``transform`` the user called."""
     traced = _Traced(fun, primals, transform, concrete=True, has_aux=has_aux)
     out_avals = traced.closed.out_avals[:traced.n_out]
     if transform == "grad":
-        _check_grad_output(fun, out_avals)
-    _check_real_outputs(transform, fun, out_avals)
+        _check_output_dtypes("grad", fun, out_avals, holomorphic)
     lin = _Linearized(traced)
     transposed = lin.derivatives.transposed
 
@@ -308,6 +313,11 @@ def _vjp(fun: Callable, primals: tuple, has_aux: bool, transform: str):
                             f"output, {traced.out_tree}, got {ct_tree}")
         cts = []
         for i, (c, aval, nz) in enumerate(zip(ct_flat, out_avals, lin.out_nz)):
+            if nz and aval.dtype.kind != "c" and get_aval(_as_leaf(c, "vjp")).dtype.kind == "c":
+                raise TypeError(f"vjp: cotangent {i} is complex "
+                                f"({get_aval(_as_leaf(c, 'vjp')).str_short()}) but the "
+                                f"output is real ({aval.str_short()}); pass a real "
+                                "cotangent")
             c = c if type(c) is Tracer else np.asarray(c, dtype=aval.dtype if nz else None)
             if nz and get_aval(c).shape != aval.shape:
                 raise TypeError(f"vjp: cotangent {i} has shape {get_aval(c).shape}, "
@@ -360,8 +370,9 @@ def _partial_argnums(name, fun, args, argnums, kwargs=None):
     return partial, tuple(args[i] for i in idx), idx
 
 
-def _check_diff_inputs(name, fun, dyn, idx):
+def _check_diff_inputs(name, fun, dyn, idx, holomorphic: bool = False):
     _check_primals(name, fun, dyn, idx)
+    _check_input_dtypes(name, dyn, holomorphic)
     for i, arg in zip(idx, dyn):
         for leaf in tree_flatten(arg)[0]:
             aval = get_aval(_as_leaf(leaf, name))
@@ -373,8 +384,10 @@ def _check_diff_inputs(name, fun, dyn, idx):
 
 
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
-                   has_aux: bool = False) -> Callable:
+                   has_aux: bool = False, holomorphic: bool = False) -> Callable:
     """A function returning ``(fun(*args), grad(fun)(*args))``.
+
+    ``holomorphic=True`` (complex inputs and output) gives ``f'(z)``; see ``grad``.
 
     >>> import ftrans, ftrans.numpy as jnp
     >>> v, g = ftrans.value_and_grad(lambda x: x ** 2)(3.0)
@@ -386,8 +399,8 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
         partial, dyn, idx = _partial_argnums("grad", fun, args, nums, kwargs)
-        _check_diff_inputs("grad", fun, dyn, idx)
-        res = _vjp(partial, dyn, has_aux, "grad")
+        _check_diff_inputs("grad", fun, dyn, idx, holomorphic)
+        res = _vjp(partial, dyn, has_aux, "grad", holomorphic)
         out, f_vjp = res[0], res[1]
         aval = get_aval(out) if type(out) is Tracer or isinstance(out, np.ndarray) else None
         if aval is None or aval.shape != () or not is_differentiable(aval):
@@ -405,16 +418,25 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
 
 
 def grad(fun: Callable, argnums: int | Sequence[int] = 0,
-         has_aux: bool = False) -> Callable:
+         has_aux: bool = False, holomorphic: bool = False) -> Callable:
     """The gradient of a scalar function w.r.t. the arguments ``argnums``.
+
+    As in JAX, a real-valued ``f`` of a complex ``z = x + i y`` gets
+    ``vjp(f, z)[1](1.0)``, which is ``df/dx - i df/dy`` (so
+    ``grad(abs(z) ** 2) = 2 conj(z)``); a complex-valued ``f`` needs
+    ``holomorphic=True`` (and complex inputs), and then gets ``f'(z)``.
 
     >>> import ftrans, ftrans.numpy as jnp
     >>> float(ftrans.grad(jnp.sin)(0.0))
     1.0
     >>> float(ftrans.grad(ftrans.grad(lambda x: x ** 3))(2.0))
     12.0
+    >>> complex(ftrans.grad(lambda z: jnp.abs(z) ** 2)(1 + 1j))
+    (2-2j)
+    >>> complex(ftrans.grad(lambda z: z ** 2, holomorphic=True)(1 + 1j))
+    (2+2j)
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def grad_f(*args, **kwargs):
@@ -496,33 +518,46 @@ def _check_float_outputs(name, fun, avals):
 
 
 def _jacobian(name: str, fun: Callable, argnums, has_aux: bool, reverse: bool,
-              chunk_size: int | None):
+              chunk_size: int | None, holomorphic: bool = False, planner=None):
+    """``jacfwd``/``jacrev`` (``reverse``); with a ``planner``
+    (``derivatives, in_avals, live out_avals -> JacobianPlan``) the mode and
+    chunk size are decided on this very trace's jaxprs (``jacobian``)."""
     import ftrans.numpy as jnp
     nums = _as_tuple(argnums)
 
     @functools.wraps(fun)
     def jacobian_f(*args, **kwargs):
         partial, dyn, idx = _partial_argnums(name, fun, args, nums, kwargs)
-        _check_diff_inputs(name, fun, dyn, idx)
+        _check_diff_inputs(name, fun, dyn, idx, holomorphic)
         traced = _Traced(partial, dyn, name, concrete=True, has_aux=has_aux)
         out_avals = traced.closed.out_avals[:traced.n_out]
         _check_float_outputs(name, fun, out_avals)
-        if reverse:
-            _check_real_outputs(name, fun, out_avals)
-        lin = _Linearized(traced)
         in_avals = [get_aval(x) for x in traced.flat_in]
+        # not holomorphic, complex values fix the mode that ``jacobian`` may
+        # choose: complex inputs reverse (as jacrev), complex outputs forward
+        complex_in = not holomorphic and any(a.dtype.kind == "c" for a in in_avals)
+        complex_out = not holomorphic and any(a.dtype.kind == "c" for a in out_avals)
+        _check_output_dtypes("jacfwd" if name in ("jacobian", "hessian") and not complex_in else name,
+                             fun, out_avals, holomorphic)
+        lin = _Linearized(traced)
         # outputs whose derivative is zero by construction are left out of the
         # linear map; their blocks are zeros
         live = [o for o, nz in zip(out_avals, lin.out_nz) if nz]
+        rev, chunk = reverse, chunk_size
+        if planner is not None:
+            plan = planner(lin.derivatives, in_avals, live)
+            rev, chunk = plan.mode == "rev", plan.chunk_size
+            if complex_in or complex_out:
+                rev = complex_in
         blocks: dict = {}
-        if reverse:  # all rows at once: the transpose, batched over the output basis
+        if rev:  # all rows at once: the transpose, batched over the output basis
             per_in = _all_products(lin.derivatives.transposed, lin.residuals, live,
-                                   in_avals, chunk_size)
+                                   in_avals, chunk)
             for j, a in enumerate(in_avals):
                 for k, r in enumerate(_blocks(per_in[j], live)):
                     blocks[k, j] = jnp.reshape(r, live[k].shape + a.shape)
         else:  # all columns at once: the linear map, batched over the input basis
-            per_out = _all_products(lin.linear, lin.residuals, in_avals, live, chunk_size)
+            per_out = _all_products(lin.linear, lin.residuals, in_avals, live, chunk)
             for k, o in enumerate(live):
                 for j, (b, a) in enumerate(zip(_blocks(per_out[k], in_avals), in_avals)):
                     blocks[k, j] = _columns(b, o.shape, a.shape)
@@ -530,7 +565,8 @@ def _jacobian(name: str, fun: Callable, argnums, has_aux: bool, reverse: bool,
         jac = []
         for o, nz in zip(out_avals, lin.out_nz):
             k = next(live_index) if nz else None
-            jac.append([blocks[k, j] if nz else np.zeros(o.shape + a.shape, o.dtype)
+            jac.append([blocks[k, j] if nz else
+                        np.zeros(o.shape + a.shape, np.result_type(o.dtype, a.dtype))
                         for j, a in enumerate(in_avals)])
         jac = [[_out(b) for b in row] for row in jac]
         return _jac_tree(traced, jac, isinstance(argnums, int), has_aux, lin.outs)
@@ -547,30 +583,38 @@ def _columns(block, out_shape, in_shape):
 
 
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
-           *, chunk_size: int | None = None) -> Callable:
+           holomorphic: bool = False, *, chunk_size: int | None = None) -> Callable:
     """The Jacobian by forward mode: the JVP evaluated once, batched over all
     ``n`` input basis vectors (all columns in one pass of width ``n``;
     ``chunk_size`` columns at a time if given). Cheap when inputs are few.
+    As in JAX, inputs must be real unless ``holomorphic=True`` (complex inputs
+    and outputs, Jacobian ``f'(z)``); use ``jvp`` for other complex functions.
 
     >>> import ftrans, ftrans.numpy as jnp, numpy as np
     >>> ftrans.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
+    >>> ftrans.jacfwd(lambda z: z ** 2, holomorphic=True)(np.array([1j]))
+    array([[0.+2.j]])
     """
-    return _jacobian("jacfwd", fun, argnums, has_aux, False, chunk_size)
+    return _jacobian("jacfwd", fun, argnums, has_aux, False, chunk_size, holomorphic)
 
 
 def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
-           *, chunk_size: int | None = None) -> Callable:
+           holomorphic: bool = False, *, chunk_size: int | None = None) -> Callable:
     """The Jacobian by reverse mode: the VJP evaluated once, batched over all
     ``m`` output basis vectors (all rows in one pass of width ``m``;
     ``chunk_size`` rows at a time if given). Cheap when outputs are few.
+    As in JAX, outputs must be real unless ``holomorphic=True`` (complex inputs
+    and outputs, Jacobian ``f'(z)``); use ``vjp`` for other complex functions.
 
     >>> import ftrans, ftrans.numpy as jnp, numpy as np
     >>> ftrans.jacrev(lambda x: jnp.sum(x ** 2))(np.array([1.0, 2.0]))
     array([2., 4.])
+    >>> ftrans.jacrev(lambda z: z ** 2, holomorphic=True)(np.array([1j]))
+    array([[0.+2.j]])
     """
-    return _jacobian("jacrev", fun, argnums, has_aux, True, chunk_size)
+    return _jacobian("jacrev", fun, argnums, has_aux, True, chunk_size, holomorphic)
 
 
 def _jac_tree(traced: _Traced, jac, single_arg: bool, has_aux: bool, outs):
@@ -586,7 +630,7 @@ def _jac_tree(traced: _Traced, jac, single_arg: bool, has_aux: bool, outs):
 
 def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
              mode: str = "auto", chunk_size: int | None = None,
-             memory_limit: int | None = None) -> Callable:
+             memory_limit: int | None = None, holomorphic: bool = False) -> Callable:
     """The Jacobian, by the mode that the cost analysis predicts cheaper.
 
     ``mode="fwd"``/``"rev"`` is ``jacfwd``/``jacrev``. ``"auto"`` costs both
@@ -604,45 +648,63 @@ def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fa
     >>> ftrans.jacobian(lambda x: x ** 2).plan(np.array([1.0, 2.0])).mode in ("fwd", "rev")
     True
     """
+    return _planned_jacobian("jacobian", fun, argnums, has_aux, mode, chunk_size,
+                             memory_limit, holomorphic)
+
+
+def _planned_jacobian(name: str, fun: Callable, argnums, has_aux: bool, mode: str,
+                      chunk_size: int | None, memory_limit: int | None, holomorphic: bool):
+    """``jacobian`` (and each level of ``hessian``), with errors naming ``name``."""
     from ftrans.jacobian_plan import MODES, plan_jacobian
     if mode not in MODES:
-        raise ValueError(f"jacobian({fn_name(fun)}): mode must be one of {MODES}, got {mode!r}")
+        raise ValueError(f"{name}({fn_name(fun)}): mode must be one of {MODES}, got {mode!r}")
     nums = _as_tuple(argnums)
 
     def plan(*args, **kwargs):
-        partial, dyn, idx = _partial_argnums("jacobian", fun, args, nums, kwargs)
-        _check_diff_inputs("jacobian", fun, dyn, idx)
-        traced = _Traced(partial, dyn, "jacobian", concrete=True, has_aux=has_aux)
+        partial, dyn, idx = _partial_argnums(name, fun, args, nums, kwargs)
+        _check_diff_inputs(name, fun, dyn, idx, holomorphic)
+        traced = _Traced(partial, dyn, name, concrete=True, has_aux=has_aux)
         traced.values.clear()
         out_avals = traced.closed.out_avals[:traced.n_out]
-        _check_float_outputs("jacobian", fun, out_avals)
+        _check_float_outputs(name, fun, out_avals)
         derived = derivatives(traced.closed, _diff_mask(traced.flat_in), traced.n_out)
         live = [o for o, nz in zip(out_avals, derived.linearized.out_nz) if nz]
         return plan_jacobian(derived, [get_aval(x) for x in traced.flat_in], live, mode,
                              chunk_size, memory_limit)
 
-    @functools.wraps(fun)
-    def jacobian_f(*args, **kwargs):
-        if mode != "auto" and memory_limit is None:
-            chosen, chunk = mode, chunk_size
-        else:
-            p = plan(*args, **kwargs)
-            chosen, chunk = p.mode, p.chunk_size
-        jac = jacfwd if chosen == "fwd" else jacrev
-        return jac(fun, argnums, has_aux, chunk_size=chunk)(*args, **kwargs)
-
+    planner = None
+    if mode == "auto" or memory_limit is not None:
+        def planner(derived, in_avals, live):
+            return plan_jacobian(derived, in_avals, live, mode, chunk_size, memory_limit)
+    jacobian_f = _jacobian(name, fun, argnums, has_aux, mode == "rev", chunk_size,
+                           holomorphic, planner)
     jacobian_f.plan = plan
     return jacobian_f
 
 
 def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
-            *, chunk_size: int | None = None) -> Callable:
-    """The Hessian, as ``jacfwd(jacrev(fun))``: two batched passes.
+            holomorphic: bool = False, *, chunk_size: int | None = None,
+            mode: str | tuple[str, str] = "auto") -> Callable:
+    """The Hessian: the Jacobian of the Jacobian, two batched passes.
+
+    ``mode="auto"`` lets the cost analysis choose each level's mode, as
+    ``jacobian`` does (for a scalar ``fun`` it picks reverse inside, then
+    forward over the gradient: JAX's ``jacfwd(jacrev(fun))``);
+    ``mode=(outer, inner)``, e.g. ``("fwd", "rev")``, fixes them. The values
+    are the same in every mode. ``hessian(f).plan(*args)`` returns the
+    ``(outer, inner)`` plans.
 
     >>> import ftrans, ftrans.numpy as jnp, numpy as np
     >>> ftrans.hessian(lambda x: jnp.sum(x ** 3))(np.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
     """
-    return jacfwd(jacrev(fun, argnums, has_aux, chunk_size=chunk_size), argnums, has_aux,
-                  chunk_size=chunk_size)
+    outer, inner = (mode, mode) if isinstance(mode, str) else mode
+    gradient = _planned_jacobian("hessian", fun, argnums, has_aux, inner, chunk_size, None,
+                                 holomorphic)
+    hessian_f = _planned_jacobian("hessian", gradient, argnums, has_aux, outer, chunk_size,
+                                  None, holomorphic)
+    outer_plan = hessian_f.plan
+    hessian_f.plan = lambda *args, **kwargs: (outer_plan(*args, **kwargs),
+                                              gradient.plan(*args, **kwargs))
+    return hessian_f

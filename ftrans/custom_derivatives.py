@@ -21,8 +21,8 @@ from ftrans.ad_util import Zero, instantiate
 from ftrans.core import get_aval
 from ftrans.errors import fn_name
 from ftrans.prims._subjaxpr import as_operand, concrete_values, custom_body, trace_tree_fn
-from ftrans.prims.special import (JvpRule, VjpRule, custom_jvp_call_p, custom_vjp_call_p,
-                                  remat_p)
+from ftrans.prims.special import (JvpRule, VjpRule, as_policy, custom_jvp_call_p,
+                                  custom_vjp_call_p, remat_p)
 from ftrans.tracing import Tracer
 from ftrans.tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 
@@ -298,21 +298,33 @@ def _flat_cotangents(arg_trees, arg_avals, cts, name):
     return out
 
 
-def checkpoint(fun: Callable, prevent_cse: bool = True,
-               static_argnums: Sequence[int] = ()) -> Callable:
+def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy: Callable | None = None,
+               static_argnums: int | Sequence[int] = ()) -> Callable:
     """``fun`` whose intermediates are recomputed in the backward pass instead
-    of saved: only its inputs are kept as residuals.
+    of saved (``jax.checkpoint``, also named ``remat``).
+
+    Args:
+      fun: the function to checkpoint (pytrees in and out).
+      prevent_cse: keep common-subexpression elimination from merging the
+        recomputation with the forward pass (and two calls with each other).
+      policy: ``policy(prim, *avals, **params) -> bool`` marks the equations
+        of ``fun`` whose outputs are saved as residuals; the others are
+        recomputed. None (the default) saves only ``fun``'s inputs. See
+        ``ftrans.ad_checkpoint.checkpoint_policies``.
+      static_argnums: positions of arguments that are Python values, not traced.
 
     >>> import ftrans, ftrans.numpy as jnp
     >>> f = checkpoint(lambda x: jnp.sin(jnp.sin(x)))
     >>> round(float(ftrans.grad(f)(1.0)), 6)
     0.360039
     """
-    static = tuple(static_argnums)
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    policy = as_policy(policy)
 
     @functools.wraps(fun)
     def remat_f(*args):
-        dyn_idx = [i for i in range(len(args)) if i not in static]
+        fixed = {i % len(args) for i in static if -len(args) <= i < len(args)}
+        dyn_idx = [i for i in range(len(args)) if i not in fixed]
         flat, in_tree, avals = _flatten_operands(tuple(args[i] for i in dyn_idx))
 
         def dyn_fun(dyn):
@@ -322,7 +334,8 @@ def checkpoint(fun: Callable, prevent_cse: bool = True,
             return fun(*full)
 
         jaxpr, consts, out_tree = trace_tree_fn(dyn_fun, [in_tree], avals, "checkpoint")
-        outs = remat_p.bind(*consts, *flat, jaxpr=jaxpr, prevent_cse=prevent_cse)
+        outs = remat_p.bind(*consts, *flat, jaxpr=jaxpr, prevent_cse=prevent_cse,
+                            policy=policy)
         return tree_unflatten(out_tree, outs)
 
     return remat_f

@@ -31,6 +31,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ftrans._identity_cache import IdentityCache
 from ftrans.batching import _batched
 from ftrans.core import ClosedJaxpr, ShapedArray
 from ftrans.derivatives import Derivatives, _Uncacheable, structure_key
@@ -155,6 +156,7 @@ class _Pass:
 _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 _CACHE_SIZE = 64
+_by_derived = IdentityCache(_CACHE_SIZE)  # Derivatives object -> {options: plan}
 
 
 def plan_jacobian(derived: Derivatives, in_avals: Sequence[ShapedArray],
@@ -170,9 +172,16 @@ def plan_jacobian(derived: Derivatives, in_avals: Sequence[ShapedArray],
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"jacobian: chunk_size must be a positive int, got {chunk_size}")
     lin = derived.linearized
+    options = (tuple(map(str, in_avals)), tuple(map(str, out_avals)), mode, chunk_size,
+               memory_limit)
+    by_derived = _by_derived.get(derived)  # the same program: the cached derived jaxprs
+    if by_derived is not None and options in by_derived:
+        return by_derived[options]
+    if by_derived is None:
+        by_derived = {}
+        _by_derived.put(derived, by_derived)
     try:
-        key = (structure_key(lin.linear), tuple(map(str, in_avals)), tuple(map(str, out_avals)),
-               mode, chunk_size, memory_limit)
+        key = (structure_key(lin.linear), *options)
     except (_Uncacheable, TypeError):
         key = None
     if key is not None:
@@ -180,6 +189,7 @@ def plan_jacobian(derived: Derivatives, in_avals: Sequence[ShapedArray],
             found = _cache.get(key)
             if found is not None:
                 _cache.move_to_end(key)
+                by_derived[options] = found
                 return found
     n, m = sum(a.size for a in in_avals), sum(a.size for a in out_avals)
     passes = {"fwd": _Pass("fwd", lin.linear, lin.n_res, n),
@@ -204,6 +214,7 @@ def plan_jacobian(derived: Derivatives, in_avals: Sequence[ShapedArray],
         chosen = mode
     plan = JacobianPlan(chosen, chunks[chosen], costs["fwd"], costs["rev"], mode,
                         memory_limit, fits[chosen])
+    by_derived[options] = plan
     if key is not None:
         with _lock:
             _cache[key] = plan

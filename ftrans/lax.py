@@ -16,8 +16,16 @@ from ftrans.prims.sorting import __all__ as _sorting
 from ftrans.prims.linalg import *  # noqa: F401,F403
 from ftrans.prims.linalg import __all__ as _linalg
 from ftrans.prims import linalg  # noqa: F401  (ftrans.lax.linalg.triangular_solve)
+from ftrans.prims.fft import *  # noqa: F401,F403
+from ftrans.prims.fft import __all__ as _fft
+from ftrans.prims.special_functions import *  # noqa: F401,F403
+from ftrans.prims.special_functions import __all__ as _special_functions
+from ftrans.prims.random import threefry2x32  # noqa: F401  (ftrans.random's cipher)
 from ftrans.prims.control import cond, fori_loop, scan, switch, while_loop  # noqa: F401
 from ftrans.prims.special import stop_gradient  # noqa: F401
+from ftrans._lax_extras import *  # noqa: F401,F403,E402
+from ftrans._lax_extras import __all__ as _extras
 
-__all__ = [*_elementwise, *_reductions, *_shape, *_sorting, *_linalg, "cond", "switch",
-           "scan", "fori_loop", "while_loop", "stop_gradient"]
+__all__ = [*_elementwise, *_reductions, *_shape, *_sorting, *_linalg, *_fft,
+           *_special_functions, "cond", "switch",
+           "scan", "fori_loop", "while_loop", "stop_gradient", *_extras]

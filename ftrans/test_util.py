@@ -2,9 +2,13 @@
 
 JVPs are compared with central differences along a random direction; VJPs
 through the inner-product identity ``<u, J v> == <J^T u, v>`` with ``J v``
-from finite differences. Complex values stay complex: a complex output gets
-a complex cotangent, inner products are ``Re(sum(conj(a) * b))`` as in JAX,
-and a derivative whose imaginary part is wrong fails.
+from finite differences. Complex values stay complex, never cast to real: a
+complex input gets random complex tangents (and the JVP is also checked along
+its real and its imaginary direction alone, since a non-holomorphic map is
+only real-linear), a complex output a complex cotangent; inner products are
+``Re(sum(conj(a) * b))``, and the VJP is JAX's transpose ``w -> w^T J`` (no
+conjugation), so ``conj(vjp(conj(u)))`` is ``J^H u``. A derivative whose
+imaginary part is wrong fails.
 
 Higher orders recurse as JAX and autograd do: the JVP function
 ``(primals, tangents) -> jvp(f, primals, tangents)`` and the VJP function
@@ -114,14 +118,26 @@ def _assert_same_kind(name, derivs, values, what):
                                  f"dtype {_dtype(x)} (complex and real do not mix)")
 
 
+def _directions(v):
+    """``v``, and for complex leaves also ``Re v`` and ``i Im v`` alone: a
+    real-linear ``J`` is checked on both the real and the imaginary axis."""
+    leaves = tree_flatten(v)[0]
+    if not any(_float_leaf(x) and _complex_leaf(x) for x in leaves):
+        return [("", v)]
+    part = lambda fn: tree_map(  # noqa: E731
+        lambda x: fn(x).astype(_dtype(x)) if _complex_leaf(x) else x, v)
+    return [("", v), (" (real direction)", part(np.real)),
+            (" (imaginary direction)", part(lambda x: 1j * np.imag(x)))]
+
+
 def _check_jvp(f, args, atol, rtol, eps, rng, name):
     from ftrans.api import jvp
-    v = _random_like(args, rng)
-    out, t = jvp(f, args, v)
-    _assert_close(name, out, f(*args), atol, rtol, "primal output")
-    _assert_same_kind(name, t, out, "the tangent output")
-    _assert_close(name, t, numerical_jvp(f, args, v, eps), atol, rtol,
-                  "J v (forward mode)")
+    for where, v in _directions(_random_like(args, rng)):
+        out, t = jvp(f, args, v)
+        _assert_close(name, out, f(*args), atol, rtol, "primal output")
+        _assert_same_kind(name, t, out, "the tangent output")
+        _assert_close(name, t, numerical_jvp(f, args, v, eps), atol, rtol,
+                      "J v (forward mode)" + where)
 
 
 def _check_vjp(f, args, atol, rtol, eps, rng, name):
@@ -257,14 +273,13 @@ def check_grads(f: Callable, args: Sequence, order: int,
 
     Raises ``AssertionError`` on a wrong derivative, naming the chain of
     derivative functions where it was found (``"VJP of JVP"``: the VJP
-    check of the JVP function). ftrans has no reverse mode from complex
-    outputs yet (``vjp`` raises ``TypeError``), so check a function with a
-    complex output with ``modes=("fwd",)``.
+    check of the JVP function). Complex inputs and outputs are checked with
+    complex directions and cotangents (see the module docstring).
 
     >>> import numpy as np, ftrans.numpy as jnp
     >>> check_grads(jnp.sin, (np.array([0.3, 1.2]),), order=2)
-    >>> check_grads(lambda x: jnp.exp(x) * (1 + 0.2j), (np.array([0.5]),), order=2,
-    ...             modes=("fwd",))
+    >>> check_grads(lambda x: jnp.exp(x) * (1 + 0.2j), (np.array([0.5]),), order=2)
+    >>> check_grads(lambda z: jnp.conj(z) * jnp.sin(z), (np.array([0.5 + 1j]),), order=2)
     """
     single = _has_single_precision(tuple(args))  # float32 needs looser defaults
     atol = (1e-2 if single else 1e-5) if atol is None else atol

@@ -102,7 +102,9 @@ class Trace:
             # a concrete trace, and for constant computations in an abstract one
             vals = [a.val if type(a) is Tracer else a for a in args]
             val = None if any(v is None for v in vals) else prim.impl(*vals, **params)
-        diff = None if prim.zero_jvp else _diff_of(args)
+        zero = prim.zero_jvp  # True, or a function of the input avals (sign: real ones)
+        diff = None if zero and (zero is True or zero(*[a.aval for a in atoms])) \
+            else _diff_of(args)
         if prim.multiple_results:
             vals = (val if val is not None and val is not _PENDING
                     else [val] * len(out_aval))

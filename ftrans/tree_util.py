@@ -12,17 +12,30 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict, defaultdict
-from typing import Any, Callable, Iterable, NamedTuple, TypeVar
+from typing import Any, Callable, Iterable, NamedTuple, Sequence, TypeVar
 
 __all__ = [
+    "DictKey",
+    "FlattenedIndexKey",
+    "GetAttrKey",
     "PyTreeDef",
+    "SequenceKey",
+    "keystr",
     "register_dataclass",
     "register_pytree_node",
     "register_pytree_node_class",
+    "register_pytree_with_keys",
+    "register_static",
+    "tree_all",
     "tree_flatten",
+    "tree_flatten_with_path",
     "tree_leaves",
+    "tree_leaves_with_path",
     "tree_map",
+    "tree_map_with_path",
+    "tree_reduce",
     "tree_structure",
+    "tree_transpose",
     "tree_unflatten",
 ]
 
@@ -35,6 +48,8 @@ class _Node(NamedTuple):
     unflatten: Callable[[Any, tuple], Any]
     # repr(aux, child_reprs) -> str; None means the generic CustomNode form.
     repr: Callable[[Any, list[str]], str] | None = None
+    # keys(x, aux) -> one key per child; None: FlattenedIndexKey(i)
+    keys: Callable[[Any, Any], list] | None = None
 
 
 # The only module-level mutable state: node type -> how to take it apart.
@@ -208,6 +223,125 @@ def _repr(td: PyTreeDef) -> str:
     return f"CustomNode({t.__name__}[{td.node_data!r}], [{', '.join(parts)}])"
 
 
+# --- key paths: where a leaf sits in a tree ---------------------------------------------
+
+class SequenceKey(NamedTuple):
+    """The key of a tuple or list child: its index.
+
+    >>> str(SequenceKey(0)), SequenceKey(0)
+    ('[0]', SequenceKey(idx=0))
+    """
+    idx: int
+
+    def __str__(self) -> str:
+        return f"[{self.idx!r}]"
+
+    def __repr__(self) -> str:
+        return f"SequenceKey(idx={self.idx!r})"
+
+
+class DictKey(NamedTuple):
+    """The key of a dict child.
+
+    >>> str(DictKey('a')), DictKey('a')
+    ("['a']", DictKey(key='a'))
+    """
+    key: Any
+
+    def __str__(self) -> str:
+        return f"[{self.key!r}]"
+
+    def __repr__(self) -> str:
+        return f"DictKey(key={self.key!r})"
+
+
+class GetAttrKey(NamedTuple):
+    """The key of an attribute child (namedtuple, dataclass field).
+
+    >>> str(GetAttrKey('w')), GetAttrKey('w')
+    ('.w', GetAttrKey(name='w'))
+    """
+    name: str
+
+    def __str__(self) -> str:
+        return f".{self.name}"
+
+    def __repr__(self) -> str:
+        return f"GetAttrKey(name={self.name!r})"
+
+
+class FlattenedIndexKey(NamedTuple):
+    """The key of a child of a node registered without keys: its position.
+
+    >>> str(FlattenedIndexKey(1)), FlattenedIndexKey(1)
+    ('[<flat index 1>]', FlattenedIndexKey(key=1))
+    """
+    key: int
+
+    def __str__(self) -> str:
+        return f"[<flat index {self.key}>]"
+
+    def __repr__(self) -> str:
+        return f"FlattenedIndexKey(key={self.key!r})"
+
+
+KeyEntry = Any
+KeyPath = tuple
+
+
+_KEY_TYPES = (SequenceKey, DictKey, GetAttrKey, FlattenedIndexKey)
+
+
+def _simple(k: Any) -> str:
+    """A key without brackets or quotes (``keystr(..., simple=True)``)."""
+    return str(k[0]) if type(k) in _KEY_TYPES else str(k)
+
+
+def keystr(keys: KeyPath, *, simple: bool = False, separator: str = "") -> str:
+    """A key path as a string: its keys' strings, joined by ``separator``.
+
+    With ``simple=True`` each key is shown without brackets or quotes.
+
+    >>> keystr((DictKey('a'), SequenceKey(0), GetAttrKey('w')))
+    "['a'][0].w"
+    >>> keystr((DictKey('a'), SequenceKey(0)), simple=True, separator='/')
+    'a/0'
+    """
+    if not isinstance(keys, tuple) or type(keys) in _KEY_TYPES:
+        raise TypeError(f"keystr expects a tuple of keys (a key path), got {keys!r}")
+    return separator.join(_simple(k) if simple else str(k) for k in keys)
+
+
+def _children_with_keys(x: Any, t: type) -> tuple[list, list, Any] | None:
+    """(keys, children, aux) for a node ``x`` of type ``t``; None for a leaf."""
+    node = _registry.get(t)
+    if node is not None:
+        children, aux = node.flatten(x)
+        children = list(children)
+        keys = (node.keys(x, aux) if node.keys is not None
+                else [FlattenedIndexKey(i) for i in range(len(children))])
+        return list(keys), children, aux
+    if isinstance(x, tuple) and hasattr(t, "_fields"):  # namedtuple
+        return [GetAttrKey(f) for f in t._fields], list(x), None
+    return None
+
+
+def _flatten_with_path(x: Any, path: tuple, is_leaf: IsLeaf, out: list) -> PyTreeDef:
+    if is_leaf is not None and is_leaf(x):
+        out.append((path, x))
+        return _LEAF
+    if x is None:
+        return _NONE_DEF
+    t = type(x)
+    node = _children_with_keys(x, t)
+    if node is None:
+        out.append((path, x))
+        return _LEAF
+    keys, children, aux = node
+    return PyTreeDef(t, aux, tuple([_flatten_with_path(c, path + (k,), is_leaf, out)
+                                    for k, c in zip(keys, children)]))
+
+
 def _sorted_keys(d: dict) -> tuple:
     try:
         return tuple(sorted(d))
@@ -229,21 +363,30 @@ def _flatten_defaultdict(d: defaultdict) -> tuple[list, tuple]:
     return [d[k] for k in keys], (d.default_factory, keys)
 
 
+def _sequence_keys(x: Any, aux: Any) -> list:
+    return [SequenceKey(i) for i in range(len(x))]
+
+
 _registry.update({
     tuple: _Node(lambda x: (x, None), lambda _, c: tuple(c),
-                 lambda _, p: f"({p[0]},)" if len(p) == 1 else f"({', '.join(p)})"),
+                 lambda _, p: f"({p[0]},)" if len(p) == 1 else f"({', '.join(p)})",
+                 _sequence_keys),
     list: _Node(lambda x: (x, None), lambda _, c: list(c),
-                lambda _, p: f"[{', '.join(p)}]"),
-    type(None): _Node(lambda x: ((), None), lambda _, c: None, lambda _, p: "None"),
-    dict: _Node(_flatten_dict, lambda keys, c: dict(zip(keys, c)), _dict_repr),
+                lambda _, p: f"[{', '.join(p)}]", _sequence_keys),
+    type(None): _Node(lambda x: ((), None), lambda _, c: None, lambda _, p: "None",
+                      lambda x, aux: []),
+    dict: _Node(_flatten_dict, lambda keys, c: dict(zip(keys, c)), _dict_repr,
+                lambda x, keys: [DictKey(k) for k in keys]),
     OrderedDict: _Node(
         lambda d: (list(d.values()), tuple(d)),
         lambda keys, c: OrderedDict(zip(keys, c)),
-        lambda keys, p: f"OrderedDict({_dict_repr(keys, p)})"),
+        lambda keys, p: f"OrderedDict({_dict_repr(keys, p)})",
+        lambda x, keys: [DictKey(k) for k in keys]),
     defaultdict: _Node(
         _flatten_defaultdict,
         lambda aux, c: defaultdict(aux[0], zip(aux[1], c)),
-        lambda aux, p: f"defaultdict({aux[0]!r}, {_dict_repr(aux[1], p)})"),
+        lambda aux, p: f"defaultdict({aux[0]!r}, {_dict_repr(aux[1], p)})",
+        lambda x, aux: [DictKey(k) for k in aux[1]]),
 })
 
 
@@ -367,13 +510,20 @@ def register_pytree_node_class(cls: type[T]) -> type[T]:
     return cls
 
 
-def register_dataclass(cls: type[T]) -> type[T]:
-    """Class decorator: register a dataclass whose fields are all children.
+def register_dataclass(nodetype: type[T] | None = None, data_fields: Sequence[str] | None = None,
+                       meta_fields: Sequence[str] | None = None,
+                       drop_fields: Sequence[str] = ()) -> Any:
+    """Register ``nodetype`` as a pytree node whose children are its
+    ``data_fields`` and whose ``meta_fields`` are static (part of the treedef).
 
-    Children are the fields in definition order. Unflattening sets the fields
-    on a new instance without calling ``__init__``/``__post_init__`` (leaves
-    may be tracers or placeholders that validation would reject), which also
-    works for ``frozen=True`` dataclasses. Returns ``cls``.
+    As JAX's: usable as a class decorator on a dataclass, in which case the
+    fields are inferred (a field declared with
+    ``dataclasses.field(metadata=dict(static=True))`` is a meta field, every
+    other field with ``init=True`` is a data field). Meta field values must be
+    hashable. Unflattening sets the fields on a new instance without calling
+    ``__init__``/``__post_init__`` (leaves may be tracers or placeholders that
+    validation would reject), which also works for ``frozen=True`` dataclasses.
+    Returns ``nodetype``.
 
     >>> import dataclasses
     >>> @register_dataclass
@@ -381,30 +531,236 @@ def register_dataclass(cls: type[T]) -> type[T]:
     ... class Params:
     ...     w: Any
     ...     b: Any
+    ...     n: int = dataclasses.field(default=1, metadata=dict(static=True))
     >>> tree_map(lambda x: x * 2, Params(w=[1, 2], b=3))
-    Params(w=[2, 4], b=6)
-    >>> tree_structure(Params(1, 2))
-    PyTreeDef(Params(w=*, b=*))
+    Params(w=[2, 4], b=6, n=1)
+    >>> tree_structure(Params(1, 2, n=3))
+    PyTreeDef(Params(w=*, b=*, n=3))
+    >>> class Box:
+    ...     def __init__(self, v, tag):
+    ...         self.v, self.tag = v, tag
+    >>> _ = register_dataclass(Box, data_fields=['v'], meta_fields=['tag'])
+    >>> tree_flatten_with_path(Box(1.0, 'x'))[0]
+    [((GetAttrKey(name='v'),), 1.0)]
     """
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        raise TypeError(f"register_dataclass expects a dataclass type, got {cls!r}")
-    names = tuple(f.name for f in dataclasses.fields(cls))
+    if nodetype is None:  # register_dataclass(data_fields=..., ...) as a decorator
+        return lambda cls: register_dataclass(cls, data_fields, meta_fields, drop_fields)
+    if not isinstance(nodetype, type):
+        raise TypeError(f"register_dataclass expects a type, got {nodetype!r}")
+    if data_fields is None and meta_fields is None:
+        if not dataclasses.is_dataclass(nodetype):
+            raise TypeError(
+                f"register_dataclass expects a dataclass type, got {nodetype!r}; for "
+                "another class pass data_fields= and meta_fields=")
+        data, meta = [], []
+        for f in dataclasses.fields(nodetype):
+            if f.name in drop_fields:
+                continue
+            if f.metadata.get("static", False):
+                meta.append(f.name)
+            elif f.init:
+                data.append(f.name)
+        data_fields, meta_fields = data, meta
+    elif data_fields is None or meta_fields is None:
+        raise TypeError(
+            f"register_dataclass({nodetype.__qualname__}): pass both data_fields= and "
+            "meta_fields= (or neither, for a dataclass)")
+    data_names, meta_names = tuple(data_fields), tuple(meta_fields)
+    for n in data_names + meta_names:
+        if not isinstance(n, str):
+            raise TypeError(f"register_dataclass({nodetype.__qualname__}): field names "
+                            f"must be str, got {n!r}")
+    if dataclasses.is_dataclass(nodetype):
+        known = {f.name for f in dataclasses.fields(nodetype)}
+        missing = [n for n in data_names + meta_names if n not in known]
+        if missing:
+            raise ValueError(f"register_dataclass({nodetype.__qualname__}): {missing} are "
+                             f"not fields of the dataclass (its fields: {sorted(known)})")
 
-    def flatten(x: Any) -> tuple[list, None]:
-        return [getattr(x, n) for n in names], None
+    def flatten(x: Any) -> tuple[list, tuple]:
+        return ([getattr(x, n) for n in data_names],
+                tuple(getattr(x, n) for n in meta_names))
 
-    def unflatten(_: Any, children: tuple) -> Any:
-        obj = object.__new__(cls)
-        for n, c in zip(names, children):
+    def unflatten(meta: tuple, children: tuple) -> Any:
+        obj = object.__new__(nodetype)
+        for n, c in zip(data_names, children):
             object.__setattr__(obj, n, c)
+        for n, m in zip(meta_names, meta):
+            object.__setattr__(obj, n, m)
         return obj
 
-    def repr_(_: Any, parts: list[str]) -> str:
-        fields = ", ".join(f"{n}={p}" for n, p in zip(names, parts))
-        return f"{cls.__name__}({fields})"
+    def repr_(meta: tuple, parts: list[str]) -> str:
+        fields = [f"{n}={p}" for n, p in zip(data_names, parts)]
+        fields += [f"{n}={m!r}" for n, m in zip(meta_names, meta)]
+        return f"{nodetype.__name__}({', '.join(fields)})"
 
-    if cls in _registry:
+    def keys(x: Any, aux: Any) -> list:
+        return [GetAttrKey(n) for n in data_names]
+
+    if nodetype in _registry:
         raise ValueError(
-            f"Type {cls.__qualname__} is already registered as a pytree node.")
-    _registry[cls] = _Node(flatten, unflatten, repr_)
+            f"Type {nodetype.__qualname__} is already registered as a pytree node.")
+    _registry[nodetype] = _Node(flatten, unflatten, repr_, keys)
+    return nodetype
+
+
+def register_static(cls: type[T]) -> type[T]:
+    """Class decorator: instances of ``cls`` are pytree nodes without children,
+    kept whole in the treedef (they must be hashable). Returns ``cls``.
+
+    >>> @register_static
+    ... class Config:
+    ...     def __init__(self, depth):
+    ...         self.depth = depth
+    >>> leaves, treedef = tree_flatten([1.0, Config(3)])
+    >>> leaves, treedef.unflatten([2.0])[1].depth
+    ([1.0], 3)
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"register_static expects a type, got {cls!r}")
+    if cls in _registry:
+        raise ValueError(f"Type {cls.__qualname__} is already registered as a pytree node.")
+    _registry[cls] = _Node(lambda x: ((), x), lambda x, _: x,
+                           lambda x, _: f"{cls.__name__}[{x!r}]", lambda x, aux: [])
     return cls
+
+
+def register_pytree_with_keys(nodetype: type[T],
+                              flatten_with_keys: Callable[[T], tuple[Iterable[tuple[Any, Any]], Any]],
+                              unflatten_func: Callable[[Any, tuple], T],
+                              flatten_func: Callable[[T], tuple[Iterable[Any], Any]] | None = None
+                              ) -> None:
+    """As :func:`register_pytree_node`, with ``flatten_with_keys(x)`` returning
+    ``((key, child) pairs, aux_data)``: the keys appear in key paths.
+    ``flatten_func`` (the same without keys) is derived when not given.
+
+    >>> class Pair:
+    ...     def __init__(self, a, b):
+    ...         self.a, self.b = a, b
+    >>> register_pytree_with_keys(
+    ...     Pair, lambda p: (((GetAttrKey('a'), p.a), (GetAttrKey('b'), p.b)), None),
+    ...     lambda _, c: Pair(*c))
+    >>> [keystr(k) for k, _ in tree_flatten_with_path(Pair(1, [2]))[0]]
+    ['.a', '.b[0]']
+    """
+    if not isinstance(nodetype, type):
+        raise TypeError(f"register_pytree_with_keys expects a type, got {nodetype!r}")
+    if nodetype in _registry:
+        raise ValueError(
+            f"Type {nodetype.__qualname__} is already registered as a pytree node.")
+
+    def flatten(x: Any) -> tuple[list, Any]:
+        if flatten_func is not None:
+            return flatten_func(x)
+        pairs, aux = flatten_with_keys(x)
+        return [c for _, c in pairs], aux
+
+    def keys(x: Any, aux: Any) -> list:
+        pairs, _ = flatten_with_keys(x)
+        return [k for k, _ in pairs]
+
+    _registry[nodetype] = _Node(flatten, unflatten_func, None, keys)
+
+
+# --- paths, reductions, transposition ---------------------------------------------------
+
+def tree_flatten_with_path(tree: Any, is_leaf: IsLeaf = None
+                           ) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:
+    """``([(key path, leaf), ...], treedef)``: :func:`tree_flatten` with each
+    leaf's path of keys from the root.
+
+    >>> pairs, treedef = tree_flatten_with_path({'a': [1, 2], 'b': 3})
+    >>> pairs
+    [((DictKey(key='a'), SequenceKey(idx=0)), 1), ((DictKey(key='a'), SequenceKey(idx=1)), 2), ((DictKey(key='b'),), 3)]
+    >>> [keystr(p) for p, _ in pairs]
+    ["['a'][0]", "['a'][1]", "['b']"]
+    """
+    out: list = []
+    treedef = _flatten_with_path(tree, (), is_leaf, out)
+    return out, treedef
+
+
+def tree_leaves_with_path(tree: Any, is_leaf: IsLeaf = None) -> list[tuple[KeyPath, Any]]:
+    """The ``(key path, leaf)`` pairs of ``tree``, in flatten order.
+
+    >>> tree_leaves_with_path((1, {'x': 2}))
+    [((SequenceKey(idx=0),), 1), ((SequenceKey(idx=1), DictKey(key='x')), 2)]
+    """
+    return tree_flatten_with_path(tree, is_leaf)[0]
+
+
+def tree_map_with_path(f: Callable[..., Any], tree: Any, *rest: Any,
+                       is_leaf: IsLeaf = None) -> Any:
+    """:func:`tree_map` with ``f(path, leaf, *leaves of rest)``.
+
+    >>> tree_map_with_path(lambda p, x: keystr(p) + '=' + str(x), {'a': 1, 'b': (2,)})
+    {'a': "['a']=1", 'b': ("['b'][0]=2",)}
+    """
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf)
+    paths = [p for p, _ in pairs]
+    all_leaves = [[x for _, x in pairs]] + [treedef.flatten_up_to(r) for r in rest]
+    return _unflatten(treedef, iter([f(p, *xs) for p, *xs in zip(paths, *all_leaves)]))
+
+
+_NO_INITIALIZER = object()
+
+
+def tree_reduce(function: Callable[[Any, Any], Any], tree: Any,
+                initializer: Any = _NO_INITIALIZER, is_leaf: IsLeaf = None) -> Any:
+    """``functools.reduce(function, leaves of tree[, initializer])``.
+
+    >>> import operator
+    >>> tree_reduce(operator.add, [1, (2, 3)])
+    6
+    >>> tree_reduce(operator.add, [], initializer=0)
+    0
+    """
+    import functools
+    leaves = tree_leaves(tree, is_leaf)
+    if initializer is _NO_INITIALIZER:
+        if not leaves:
+            raise TypeError("tree_reduce of a tree without leaves needs an initializer")
+        return functools.reduce(function, leaves)
+    return functools.reduce(function, leaves, initializer)
+
+
+def tree_all(tree: Any, *, is_leaf: IsLeaf = None) -> bool:
+    """Whether every leaf of ``tree`` is truthy (True for no leaves).
+
+    >>> tree_all([True, {'a': 1}]), tree_all([True, (0,)]), tree_all(None)
+    (True, False, True)
+    """
+    return all(tree_leaves(tree, is_leaf))
+
+
+def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None,
+                   pytree_to_transpose: Any) -> Any:
+    """Turn a tree of structure ``outer`` of trees of structure ``inner`` into
+    a tree of structure ``inner`` of trees of structure ``outer``.
+
+    ``inner_treedef`` None infers it from the first inner tree.
+
+    >>> outer, inner = tree_structure([0, 0]), tree_structure((0, 0))
+    >>> tree_transpose(outer, inner, [(1, 2), (3, 4)])
+    ([1, 3], [2, 4])
+    """
+    subtrees = outer_treedef.flatten_up_to(pytree_to_transpose)
+    if inner_treedef is None:
+        if not subtrees:
+            raise ValueError("tree_transpose: cannot infer inner_treedef of an outer tree "
+                             "without leaves; pass it")
+        inner_treedef = tree_structure(subtrees[0])
+    columns = []
+    for i, sub in enumerate(subtrees):
+        try:
+            columns.append(inner_treedef.flatten_up_to(sub))
+        except ValueError:
+            raise TypeError(
+                f"tree_transpose: the tree does not have structure {outer_treedef!r} of "
+                f"{inner_treedef!r}: its inner tree {i} has structure "
+                f"{tree_structure(sub)!r}") from None
+    if outer_treedef.num_leaves == 0:
+        return inner_treedef.unflatten([outer_treedef.unflatten([])
+                                        for _ in range(inner_treedef.num_leaves)])
+    return inner_treedef.unflatten([outer_treedef.unflatten(list(col))
+                                    for col in zip(*columns)])

@@ -32,11 +32,16 @@ EXPECTED = {
                   r"square \(n=\d+, m=\d+\)\n(  predicted .*\n){2}  chosen: (fwd|rev)\n",
                   r"measured: jacfwd [\d.]+ ms, jacrev [\d.]+ ms, jacobian\(auto\) [\d.]+ ms"],
     "mlp_sgd": [r"final training accuracy"],
+    "out_of_core_logistic": [TINY, r"never materialized\) in 11 chunks",
+                             r"newton  5: loss 0\.351561  \|grad\| \d\.\d+e-(0[5-9]|1\d)",
+                             r"cosine\(fitted, true weights\): 0\.99", r"peak RSS"],
     "plain_numpy": [TINY, r"final energy -6\.0000000\d", r"\n\s+0\s+-3\.885",
                     r"pair distances \[(1\.122462 ){5}1\.122462\]"],
     "per_example_grads": [r"max difference from the loop (0\.0e\+00|\d\.\de-(1[3-9]|[2-9]\d))",
                           r"step 4: loss 0\.6\d+"],
     "skip_connection": [r"through the block", r"through the identity", TINY],
+    "spectral_pde": [r"after one Newton step: loss \d\.\d+e-(2\d|1[6-9]), max error vs exact "
+                     r"\d\.\d+e-1\d", r"gradient steps: loss \d\.\d+e-(1\d|[2-9]\d)"],
 }
 
 # Examples that write graphs into --out, with the files they must produce.

@@ -153,3 +153,34 @@ def test_has_aux(rng):
 def test_bad_mode():
     with pytest.raises(ValueError, match="mode must be one of"):
         ftrans.jacobian(jnp.sin, mode="forward")
+
+
+# --- hessian: the same analysis for its inner and outer modes -----------------------
+
+def test_hessian_of_a_scalar_function_goes_forward_over_reverse(rng):
+    a = rng.standard_normal((30, 40)) / 6
+    f = lambda x: jnp.sum(jnp.tanh(a @ x))  # noqa: E731
+    x = rng.standard_normal(40)
+    outer, inner = ftrans.hessian(f).plan(x)
+    assert inner.mode == "rev"  # one row (the gradient) against 40 columns
+    assert inner.reverse.flops < inner.forward.flops
+    H = ftrans.hessian(f)(x)
+    t = np.tanh(a @ x)
+    closed_form = a.T @ np.diag(-2 * t * (1 - t ** 2)) @ a
+    np.testing.assert_allclose(H, closed_form, rtol=1e-12, atol=1e-14)
+    for mode in [("fwd", "rev"), ("rev", "rev"), ("fwd", "fwd"), ("rev", "fwd")]:
+        np.testing.assert_allclose(ftrans.hessian(f, mode=mode)(x), H, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ftrans.jacfwd(ftrans.jacrev(f))(x), H, rtol=1e-12, atol=1e-14)
+
+
+def test_hessian_of_a_tall_function_goes_forward_inside(rng):
+    a = rng.standard_normal((400, 3))
+    f = lambda x: jnp.sin(a @ x)  # noqa: E731  R^3 -> R^400: a 400 x 3 x 3 Hessian
+    x = rng.standard_normal(3)
+    outer, inner = ftrans.hessian(f).plan(x)
+    assert inner.mode == "fwd" and outer.mode == "fwd"
+    H = ftrans.hessian(f)(x)
+    closed_form = -np.sin(a @ x)[:, None, None] * a[:, :, None] * a[:, None, :]
+    np.testing.assert_allclose(H, closed_form, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(ftrans.hessian(f, mode=("fwd", "rev"))(x), H, rtol=1e-12,
+                               atol=1e-13)

@@ -92,6 +92,13 @@ def _float_positions(args):
 DIFF = [c for c in CASES if c.order >= 1]
 
 
+def _normal_like(rng, x):
+    """A standard normal tangent or cotangent for ``x``: complex if ``x`` is."""
+    if np.iscomplexobj(x):
+        return rng.standard_normal(np.shape(x)) + 1j * rng.standard_normal(np.shape(x))
+    return rng.standard_normal(np.shape(x))
+
+
 @pytest.mark.parametrize("case", DIFF, ids=[c.id for c in DIFF])
 def test_vmap_of_jvp_and_vjp_matches_the_loop(case):
     examples = _examples(case, 11)
@@ -106,9 +113,9 @@ def test_vmap_of_jvp_and_vjp_matches_the_loop(case):
 
     rng = np.random.default_rng(12)
     primals = [[ex[i] for i in pos] for ex in examples]
-    tangents = [[rng.standard_normal(np.shape(p)) for p in ps] for ps in primals]
+    tangents = [[_normal_like(rng, p) for p in ps] for ps in primals]
     outs0 = of_floats(*primals[0])
-    cts = [tree_map(lambda o: rng.standard_normal(np.shape(o)), outs0) for _ in range(B)]
+    cts = [tree_map(lambda o: _normal_like(rng, o), outs0) for _ in range(B)]
 
     def jvp_one(ps, ts):
         return ftrans.jvp(of_floats, tuple(ps), tuple(ts))[1]

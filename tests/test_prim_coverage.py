@@ -161,7 +161,7 @@ def test_unnamed_impl_waivers_are_current():
 
 PRIM_MODULES = [sys.modules[f"ftrans.prims.{m}"] for m in
                 ("elementwise", "reductions", "shape", "sorting", "linalg", "control",
-                 "special")]
+                 "special", "special_functions")]
 
 
 @pytest.mark.parametrize("module", PRIM_MODULES, ids=lambda m: m.__name__)

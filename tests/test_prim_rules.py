@@ -77,10 +77,22 @@ def test_transpose_is_adjoint(case):
             full = list(args)
             full[i] = x
             return case.fn(*full)
-        x = rng.standard_normal(args[i].shape)
+        x = _random(rng, args[i].shape, args[i].dtype)
         # with the other arguments fixed, fn may be affine in x (add, select_n):
         # the offset lin(0) is not part of the linear map being transposed
         y = np.asarray(lin(x)) - np.asarray(lin(np.zeros_like(x)))
-        ct = rng.standard_normal(np.shape(y))
+        ct = _random(rng, np.shape(y), y.dtype)
         (x_ct,) = ftrans.linear_transpose(lin, args[i])(ct)
-        np.testing.assert_allclose(np.vdot(ct, y), np.vdot(x_ct, x), rtol=1e-10, atol=1e-10)
+        assert np.asarray(x_ct).dtype.kind == np.asarray(x).dtype.kind
+        # JAX's pairing Re(sum(u * v)), without conjugation (a complex transpose
+        # is the transpose of a real-linear map, not its adjoint)
+        np.testing.assert_allclose(np.sum(ct * y).real, np.sum(x_ct * x).real,
+                                   rtol=1e-10, atol=1e-10)
+
+
+def _random(rng, shape, dtype):
+    """Standard normal of ``shape``, with a random imaginary part if ``dtype`` is complex."""
+    x = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype) if np.dtype(dtype).kind in "fc" else x

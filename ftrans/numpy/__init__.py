@@ -25,8 +25,18 @@ from ftrans.numpy._shape import *  # noqa: F401,F403
 from ftrans.numpy._creation import *  # noqa: F401,F403
 from ftrans.numpy._indexing import *  # noqa: F401,F403
 from ftrans.numpy._linalg_ops import *  # noqa: F401,F403
+from ftrans.numpy._more import *  # noqa: F401,F403
+from ftrans.numpy._sets import *  # noqa: F401,F403
+from ftrans.numpy._index_tricks import *  # noqa: F401,F403
+from ftrans.numpy._vectorize import *  # noqa: F401,F403
+from ftrans.numpy._misc import *  # noqa: F401,F403
+from ftrans.numpy._misc import (ComplexWarning, cdouble, character, complex_, csingle,  # noqa: F401
+                                double, flexible, float_, int_, object_, single, uint)
+from ftrans.numpy._einsum import einsum  # noqa: F401  (adds the sublist form)
+from ftrans.numpy._signal import *  # noqa: F401,F403
 from ftrans.numpy import _indexing  # noqa: F401  (x[idx] and x.at on tracers)
 from ftrans.numpy import linalg  # noqa: F401
+from ftrans.numpy import fft  # noqa: F401,E402
 
 
 def _export_public():

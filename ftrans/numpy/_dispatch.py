@@ -58,6 +58,7 @@ _SAME_NAME = """
     cumsum cumulative_sum diag diagflat diagonal diff dot dsplit dstack einsum
     empty empty_like expand_dims eye fix flatnonzero flip fliplr flipud full
     full_like geomspace hsplit hstack identity imag inner isclose isneginf
+    angle iscomplex iscomplexobj isreal isrealobj
     isposinf ix_ kron linspace logspace matrix_transpose max mean median
     meshgrid min moveaxis nan_to_num nanmax nanmean nanmin nanprod nanstd
     nansum nanvar ndim nonzero ones ones_like outer pad percentile permute_dims

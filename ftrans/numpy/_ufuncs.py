@@ -41,7 +41,8 @@ __all__ = [
     "greater_equal", "logical_and", "logical_or", "logical_not",
     "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
     "bitwise_invert", "invert", "isclose", "conj",
-    "conjugate", "real", "imag",
+    "conjugate", "real", "imag", "angle", "iscomplexobj", "isrealobj", "iscomplex",
+    "isreal",
 ]
 
 _PY_SCALARS = (bool, int, float, complex)
@@ -991,32 +992,108 @@ def isclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08
     return close
 
 
-# --- complex parts (real arrays only) ---------------------------------------------------
+# --- complex numbers: parts, conjugate, angle, tests ----------------------------------
+
+def _is_complex(x) -> bool:
+    return _dtype(x).kind == "c"
+
 
 def conj(x: ArrayLike) -> Array:
-    """The complex conjugate; real arrays are returned unchanged.
+    """The complex conjugate; real arrays are returned unchanged (as numpy and JAX).
 
     >>> import ftrans.numpy as jnp
     >>> jnp.conj(2.0)
     array(2.)
+    >>> jnp.conj([1 + 2j, -1j])
+    array([ 1.-2.j, -0.+1.j])
     """
     x = asarray(x)
-    if np.issubdtype(_dtype(x), np.complexfloating):
-        raise NotImplementedError("conj: complex arrays are not supported")
-    return x
+    return lax.conj(x) if _is_complex(x) else _array(x)
 
 
 conjugate = conj
-real = conj
+
+
+def real(x: ArrayLike) -> Array:
+    """The real part (a float array); a real array is returned unchanged.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.real([1 + 2j, -1j])
+    array([ 1., -0.])
+    """
+    x = asarray(x)
+    return lax.real(x) if _is_complex(x) else _array(x)
 
 
 def imag(x: ArrayLike) -> Array:
-    """The imaginary part: zeros for real arrays.
+    """The imaginary part (a float array): zeros for real arrays.
 
     >>> import ftrans.numpy as jnp
+    >>> jnp.imag([1 + 2j, -1j])
+    array([ 2., -1.])
     >>> jnp.imag([1.0, 2.0])
     array([0., 0.])
     """
-    x = conj(x)
+    x = asarray(x)
+    if _is_complex(x):
+        return lax.imag(x)
     return _zeros_like(x) if type(x) is Tracer else np.zeros_like(x)
+
+
+def angle(z: ArrayLike, deg: bool = False) -> Array:
+    """The argument of ``z`` (``atan2(imag, real)``), in radians or, with
+    ``deg=True``, degrees, as ``numpy.angle``.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.angle([1j, -1.0])
+    array([1.57079633, 3.14159265])
+    >>> float(jnp.angle(1 + 1j, deg=True))
+    45.0
+    """
+    z = asarray(z)
+    re, im = real(z), imag(z)
+    if not _is_inexact(re):
+        re, im = asarray(re, to_inexact(_dtype(re))), asarray(im, to_inexact(_dtype(im)))
+    out = arctan2(im, re)
+    return multiply(out, 180 / math.pi) if deg else out
+
+
+def iscomplexobj(x: ArrayLike) -> bool:
+    """Whether ``x`` has a complex dtype (its values do not matter).
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.iscomplexobj([1.0 + 0j]), jnp.iscomplexobj(1.0)
+    (True, False)
+    """
+    return _dtype(asarray(x)).kind == "c"
+
+
+def isrealobj(x: ArrayLike) -> bool:
+    """Whether ``x`` does not have a complex dtype.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.isrealobj([1.0 + 0j]), jnp.isrealobj(1.0)
+    (False, True)
+    """
+    return not iscomplexobj(x)
+
+
+def iscomplex(x: ArrayLike) -> Array:
+    """Elementwise, whether the imaginary part is nonzero.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.iscomplex([1 + 0j, 1 + 1j])
+    array([False,  True])
+    """
+    return not_equal(imag(x), 0)
+
+
+def isreal(x: ArrayLike) -> Array:
+    """Elementwise, whether the imaginary part is zero.
+
+    >>> import ftrans.numpy as jnp
+    >>> jnp.isreal([1 + 0j, 1 + 1j])
+    array([ True, False])
+    """
+    return equal(imag(x), 0)
 

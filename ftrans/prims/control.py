@@ -614,18 +614,24 @@ def _scan_batch(axis_size, args, dims, jaxpr, num_consts, num_carry, length, rev
 
 def scan(f: Callable[[PyTree, PyTree], tuple[PyTree, PyTree]], init: PyTree,
          xs: PyTree = None, length: int | None = None,
-         reverse: bool = False) -> tuple[PyTree, PyTree]:
+         reverse: bool = False, unroll: int | bool = 1,
+         _split_transpose: bool = False) -> tuple[PyTree, PyTree]:
     """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``.
 
     Returns ``(final carry, stacked ys)``. ``carry`` and ``xs``/``ys`` are
     pytrees. Reverse mode stores one set of residuals per step and runs the
-    body's transpose in a reverse scan.
+    body's transpose in a reverse scan. ``unroll`` (a positive int, or a bool:
+    True unrolls fully) is accepted as in JAX and changes no result: ftrans
+    has no compiler for which unrolling would pay.
 
     >>> import numpy as np, ftrans.lax as lax
     >>> total, partial_sums = lax.scan(lambda c, x: (c + x, c + x), 0.0, np.arange(4.0))
     >>> float(total), partial_sums
     (6.0, array([0., 1., 3., 6.]))
     """
+    if not isinstance(unroll, bool) and (not isinstance(unroll, (int, np.integer))
+                                         or unroll < 1):
+        raise ValueError(f"scan: unroll must be a positive int or a bool, got {unroll!r}")
     init_flat, init_tree = tree_flatten(init)
     init_flat = [as_operand(x) for x in init_flat]
     xs_flat, xs_tree = tree_flatten(xs)

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ftrans.ad_util import Zero, check_linear_in, instantiate, is_undefined, zeros
-from ftrans.core import Primitive, get_aval
+from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims._families import (binary, binary_tangent, check_kinds, comparison,
                                     def_elementwise_batch, def_elementwise_cost,
                                     def_identity_with, def_linear,
@@ -264,7 +264,7 @@ def _integer_pow_jvp(primals, tangents, y):
     return out, mul(x_dot, mul(scalar(x, y), integer_pow(x, y - 1)))
 
 
-rem_p = binary("rem", np.fmod)  # the sign of the dividend, as C and JAX
+rem_p = binary("rem", np.fmod, kinds="iuf")  # the sign of the dividend, as C and JAX
 
 
 def rem(x: ArrayLike, y: ArrayLike) -> Array:
@@ -433,17 +433,37 @@ def min(x: ArrayLike, y: ArrayLike) -> Array:
 
 # the derivative is 1 at 0 (as JAX: select(x >= 0, 1, -1)), not sign(0) = 0, so that
 # smooth compositions such as |x| * |x| get their second derivative 2 at 0, not 0
-abs_p = unary("abs", np.abs, kinds="iuf", derivative=lambda x, y: add(
-    sign(x), convert_element_type(eq(x, scalar(x, 0)), x.dtype)))
+abs_p = unary("abs", np.abs, kinds="iufc")
+
+
+@abs_p.def_abstract_eval
+def _abs_abstract_eval(x):
+    check_kinds("abs", "iufc", x)
+    return x.update(dtype=_real_dtype(x.dtype)) if x.dtype.kind == "c" else x
 
 
 def abs(x: ArrayLike) -> Array:
-    """``|x|``, elementwise (derivative 1 at 0, as JAX).
+    """``|x|``, elementwise (derivative 1 at 0, as JAX); real for a complex ``x``.
 
     >>> abs(np.array([-1.5, 2.0]))
     array([1.5, 2. ])
+    >>> abs(np.array([3 + 4j]))
+    array([5.])
     """
     return abs_p.bind(x)
+
+
+@abs_p.def_jvp
+def _abs_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    y = abs(x)
+    if get_aval(x).dtype.kind != "c":
+        return y, mul(x_dot, add(sign(x), convert_element_type(eq(x, scalar(x, 0)),
+                                                                x.dtype)))
+    # d|z| = Re(conj(z) dz) / |z|, and 0 at z == 0 (|z| replaced by 1 there, as JAX)
+    safe = add(y, convert_element_type(eq(y, scalar(y, 0)), y.dtype))
+    coef = div(conj(x), convert_element_type(safe, x.dtype))
+    return y, real(mul(x_dot, coef))
 
 
 exp_p = unary("exp", np.exp, derivative=lambda x, y: y)
@@ -617,7 +637,8 @@ def asinh(x: ArrayLike) -> Array:
 
 
 acosh_p = unary("acosh", np.arccosh,
-                derivative=lambda x, y: rsqrt(mul(sub(x, _one(x)), add(x, _one(x)))))
+                derivative=lambda x, y: mul(rsqrt(sub(x, _one(x))),  # principal branches
+                                              rsqrt(add(x, _one(x)))))
 
 
 def acosh(x: ArrayLike) -> Array:
@@ -850,7 +871,15 @@ def erfc(x: ArrayLike) -> Array:
 
 # --- piecewise constant: zero tangents -------------------------------------------------
 
-sign_p = unary("sign", np.sign, kinds="iuf", derivative=0)
+sign_p = unary("sign", np.sign, kinds="iufc")  # z / |z| for complex z (numpy >= 2, JAX)
+
+
+def _of_real(x) -> bool:
+    return x.dtype.kind != "c"
+
+
+sign_p.zero_jvp = _of_real  # piecewise constant on reals: converting its value is safe
+
 floor_p = unary("floor", np.floor, kinds="f", derivative=0)
 ceil_p = unary("ceil", np.ceil, kinds="f", derivative=0)
 
@@ -862,6 +891,22 @@ def sign(x: ArrayLike) -> Array:
     array([-1.,  0.,  1.])
     """
     return sign_p.bind(x)
+
+
+@sign_p.def_jvp
+def _sign_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    s = sign(x)
+    if get_aval(x).dtype.kind != "c":  # piecewise constant
+        return s, Zero(get_aval(s))
+    # sign(z) = z / |z| is smooth away from 0: d sign = (dz - s Re(conj(s) dz)) / |z|
+    # (JAX gives it a zero tangent, a wrong number; 0 at z == 0 here)
+    r = abs(x)
+    inv = convert_element_type(div(convert_element_type(ne(r, scalar(r, 0)), r.dtype),
+                                   add(r, convert_element_type(eq(r, scalar(r, 0)),
+                                                               r.dtype))), x.dtype)
+    radial = mul(s, convert_element_type(real(mul(conj(s), x_dot)), x.dtype))
+    return s, mul(sub(x_dot, radial), inv)
 
 
 def floor(x: ArrayLike) -> Array:
@@ -911,6 +956,176 @@ def round(x: ArrayLike, rounding_method: int = RoundingMethod.AWAY_FROM_ZERO) ->
     array([-2.,  1.,  3.])
     """
     return round_p.bind(x, rounding_method=int(RoundingMethod(rounding_method)))
+
+
+# --- complex numbers: real, imag, conj, complex --------------------------------
+# Linear over the reals, so their JVPs apply them to the tangents. Their
+# transposes are JAX's, for the pairing <u, v> = Re(sum(u * v)) (no
+# conjugation) under which the transpose of multiplication by c is
+# multiplication by c: real^T(t) = t + 0i, imag^T(t) = -i t, conj^T(t) =
+# conj(t), complex^T(t) = (Re t, -Im t).
+
+_REAL = {np.dtype(np.complex64): np.dtype(np.float32),
+         np.dtype(np.complex128): np.dtype(np.float64)}
+
+
+def _real_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    return _REAL.get(dtype, np.dtype(np.float64)) if dtype.kind == "c" else dtype
+
+
+def _complex_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    return np.dtype(np.complex64) if dtype == np.float32 else np.dtype(np.complex128)
+
+
+def _real_impl(x):
+    return np.array(np.real(x))  # a copy: np.real is a view of the operand
+
+
+def _imag_impl(x):
+    return np.array(np.imag(x))
+
+
+def _complex_impl(x, y):
+    out = np.empty(np.broadcast_shapes(np.shape(x), np.shape(y)),
+                   _complex_dtype(np.result_type(x)))
+    out.real, out.imag = x, y
+    return out
+
+
+def _conj_impl(x, input_dtype):
+    return np.conj(x).astype(_complex_dtype(input_dtype) if np.dtype(input_dtype).kind
+                             != "c" else input_dtype, copy=False)
+
+
+def _part_emit(fn):
+    def _emit(ctx, out_names, in_exprs):
+        return f"{out_names[0]} = np.array(np.{fn}({in_exprs[0]}))"
+    _emit.accepts_out = True  # a fresh array, never a view
+    return _emit
+
+
+real_p = Primitive("real")
+real_p.def_impl(_real_impl)
+real_p.def_emit(_part_emit("real"))
+imag_p = Primitive("imag")
+imag_p.def_impl(_imag_impl)
+imag_p.def_emit(_part_emit("imag"))
+for _p in (real_p, imag_p):
+    def_linear(_p)
+    def_elementwise_batch(_p)
+    def_elementwise_cost(_p)
+
+
+def _part_abstract_eval(name):
+    def _abstract_eval(x):
+        check_kinds(name, "c", x)
+        return x.update(dtype=_real_dtype(x.dtype))
+    return _abstract_eval
+
+
+real_p.def_abstract_eval(_part_abstract_eval("real"))
+imag_p.def_abstract_eval(_part_abstract_eval("imag"))
+
+
+def real(x: ArrayLike) -> Array:
+    """The real part of a complex ``x``, elementwise (a float array).
+
+    >>> real(np.array([1 + 2j, -3j]))
+    array([ 1., -0.])
+    """
+    return real_p.bind(x)
+
+
+def imag(x: ArrayLike) -> Array:
+    """The imaginary part of a complex ``x``, elementwise (a float array).
+
+    >>> imag(np.array([1 + 2j, -3j]))
+    array([ 2., -3.])
+    """
+    return imag_p.bind(x)
+
+
+@real_p.def_transpose
+def _real_transpose(ct, x):
+    return [complex(ct, scalar(ct, 0))]  # a rank-0 literal broadcasts: no equation
+
+
+@imag_p.def_transpose
+def _imag_transpose(ct, x):
+    return [complex(scalar(ct, 0), neg(ct))]
+
+
+complex_p = binary("complex", _complex_impl, kinds="f")
+def_linear(complex_p)
+
+
+@complex_p.def_abstract_eval
+def _complex_abstract_eval(x, y):
+    if x.dtype != y.dtype:
+        raise TypeError(f"complex: operands must have the same dtype, got "
+                        f"{x.str_short()} and {y.str_short()}")
+    check_kinds("complex", "f", x, y)
+    from ftrans.prims._families import binary_shape
+    return ShapedArray(binary_shape("complex", x, y), _complex_dtype(x.dtype))
+
+
+def complex(x: ArrayLike, y: ArrayLike) -> Array:
+    """``x + i y`` from float arrays ``x`` and ``y`` of one dtype, elementwise.
+
+    >>> complex(np.array([1.0, 2.0]), np.array([0.5, -1.0]))
+    array([1.+0.5j, 2.-1.j ])
+    """
+    return complex_p.bind(x, y)
+
+
+@complex_p.def_transpose
+def _complex_transpose(ct, x, y):
+    return [unbcast(real(ct), x.aval) if is_undefined(x) else None,
+            unbcast(neg(imag(ct)), y.aval) if is_undefined(y) else None]
+
+
+conj_p = Primitive("conj")
+conj_p.def_impl(_conj_impl)
+def_linear(conj_p)
+def_elementwise_batch(conj_p)
+def_elementwise_cost(conj_p)
+
+
+@conj_p.def_abstract_eval
+def _conj_abstract_eval(x, input_dtype):
+    check_kinds("conj", "fc", x)
+    return x if x.dtype.kind == "c" else x.update(dtype=_complex_dtype(x.dtype))
+
+
+@conj_p.def_emit
+def _conj_emit(ctx, out_names, in_exprs, input_dtype):
+    if np.dtype(input_dtype).kind != "c":  # a float: the same values, as complex
+        dtype = _complex_dtype(input_dtype).name
+        return f"{out_names[0]} = np.array({in_exprs[0]}, dtype=np.{dtype})"
+    out = f", out={ctx.buffer}" if ctx.buffer else ""
+    return f"{out_names[0]} = np.conj({in_exprs[0]}{out})"
+
+
+_conj_emit.accepts_out = True
+
+
+def conj(x: ArrayLike) -> Array:
+    """The complex conjugate, elementwise; complex for a float ``x``, as ``jax.lax.conj``.
+
+    >>> conj(np.array([1 + 2j, -3j]))
+    array([ 1.-2.j, -0.+3.j])
+    """
+    dtype = x.dtype if hasattr(x, "dtype") else np.result_type(x)
+    return conj_p.bind(x, input_dtype=np.dtype(dtype))
+
+
+@conj_p.def_transpose
+def _conj_transpose(ct, x, input_dtype):
+    if np.dtype(input_dtype).kind == "c":
+        return [conj(ct)]
+    return [real(ct)]  # from a float input: the transpose of x -> x + 0i
 
 
 # --- select_n and convert_element_type ----------------------------------------
@@ -1024,12 +1239,17 @@ def convert_element_type(x: ArrayLike, new_dtype: DTypeLike) -> Array:
 
 @convert_element_type_p.def_impl
 def _convert_element_type_impl(x, new_dtype):
-    return np.asarray(x).astype(new_dtype)
+    x = x if hasattr(x, "__array_function__") else np.asarray(x)  # dask passes
+    if x.dtype.kind == "c" and np.dtype(new_dtype).kind != "c":
+        x = x.real  # complex to real keeps the real part (numpy warns, JAX refuses floats)
+    return x.astype(new_dtype)
 
 
 @convert_element_type_p.def_emit
 def _convert_element_type_emit(ctx, out_names, in_exprs, new_dtype):
     x = in_exprs[0] if ctx.in_avals[0].ndim else f"np.asarray({in_exprs[0]})"
+    if ctx.in_avals[0].dtype.kind == "c" and np.dtype(new_dtype).kind != "c":
+        x = f"np.real({x})"
     return f"{out_names[0]} = {x}.astype(np.{np.dtype(new_dtype).name})"
 
 
@@ -1061,7 +1281,11 @@ def _convert_element_type_jvp(primals, tangents, new_dtype):
 
 @convert_element_type_p.def_transpose
 def _convert_element_type_transpose(ct, x, new_dtype):
-    return [convert_element_type_p.bind(ct, new_dtype=x.aval.dtype)]
+    # real -> complex: the cotangent's real part (the transpose of x -> x + 0i);
+    # complex -> real (the real part): ct -> ct + 0i, which the impl gives too
+    if get_aval(ct).dtype.kind == "c" and x.aval.dtype.kind != "c":
+        ct = real(ct)
+    return [convert_element_type(ct, x.aval.dtype)]
 
 
 __all__ = exports(globals())  # the public functions above: ftrans.lax exports them

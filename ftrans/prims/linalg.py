@@ -1,5 +1,6 @@
 """Linear-algebra primitives: ``dot_general``, ``cholesky``, ``triangular_solve``,
-``solve``, ``det`` and ``slogdet``.
+``solve``, ``det`` and ``slogdet``; the decompositions ``eigh``, ``svd``,
+``qr``, ``eig`` and ``lu``; ``expm`` and its Fréchet derivative ``expm_frechet``.
 
 ``dot_general`` is the one contraction primitive (``matmul``, ``dot``,
 ``tensordot`` and ``einsum``-like products are built on it); it is bilinear,
@@ -31,9 +32,10 @@ from ftrans.ad_util import Zero, add_tangents, check_linear_in, is_undefined
 from ftrans.core import Primitive, ShapedArray, get_aval
 from ftrans.prims._batching import at_dim, broadcast_batch, move_axis, shift_axis
 from ftrans.prims._families import exports
-from ftrans.prims.elementwise import add, convert_element_type, mul, neg, sub
+from ftrans.prims.elementwise import add, convert_element_type, div, eq, mul, neg, sub
 from ftrans.prims.reductions import reduce_sum
-from ftrans.prims.shape import reshape, transpose
+from ftrans.prims.shape import broadcast_in_dim, concatenate, reshape, transpose
+from ftrans.prims.shape import slice as slice_
 from ftrans.typing import Array, ArrayLike, DTypeLike
 
 DotDimensionNumbers: TypeAlias = tuple[tuple[Sequence[int], Sequence[int]],
@@ -113,7 +115,9 @@ def _dot_plan(x_shape, y_shape, dimension_numbers):
 
 @dot_general_p.def_impl
 def _dot_general_impl(x, y, dimension_numbers, preferred_element_type):
-    x, y = np.asarray(x), np.asarray(y)
+    # arrays pass as they are (numpy's, or dask's: ftrans.dask.eval_jaxpr)
+    x = x if hasattr(x, "__array_function__") else np.asarray(x)
+    y = y if hasattr(y, "__array_function__") else np.asarray(y)
     x_perm, x_shape, y_perm, y_shape, out_shape = _dot_plan(x.shape, y.shape,
                                                             dimension_numbers)
     if preferred_element_type is not None and preferred_element_type != x.dtype:
@@ -278,12 +282,13 @@ def _dot_general_batch(axis_size, args, dims, dimension_numbers, preferred_eleme
 
 # --- helpers for the matrix primitives -----------------------------------------
 
-def _check_matrices(name, a: ShapedArray) -> int:
-    """``a`` is a batch of square real-float matrices; returns their size."""
+def _check_matrices(name, a: ShapedArray, complex_ok: bool = False) -> int:
+    """``a`` is a batch of square real-float (or, if ``complex_ok``, complex)
+    matrices; returns their size."""
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise TypeError(f"{name}: expected a (batch of) square matrices of shape "
                         f"(..., n, n), got {a.str_short()}")
-    if a.dtype.kind != "f":
+    if a.dtype.kind != "f" and not (complex_ok and a.dtype.kind == "c"):
         raise TypeError(f"{name}: expected a real floating-point matrix, got "
                         f"{a.str_short()}; convert it with x.astype(float)")
     return a.shape[-1]
@@ -348,9 +353,9 @@ def _as_leading(x, d):
 def _single_matrix_batch(prim):
     """The batch rule of a primitive of one batch of matrices whose outputs keep
     its leading axes (cholesky, det, slogdet)."""
-    def rule(axis_size, args, dims):
+    def rule(axis_size, args, dims, **params):
         x, d = _as_leading(args[0], dims[0])
-        out = prim.bind(x)
+        out = prim.bind(x, **params)
         return out, ([d] * len(out) if prim.multiple_results else d)
     return rule
 
@@ -575,7 +580,7 @@ def _solve_cost(a, b):
 
 @solve_p.def_abstract_eval
 def _solve_abstract_eval(a, b):
-    _check_matrices("solve", a)
+    _check_matrices("solve", a, complex_ok=True)  # its rules hold for complex too
     _check_rhs("solve", a, b, -2)
     return b
 
@@ -635,7 +640,7 @@ def _det_cost(a):
 
 @det_p.def_abstract_eval
 def _det_abstract_eval(a):
-    _check_matrices("det", a)
+    _check_matrices("det", a, complex_ok=True)
     return ShapedArray(a.shape[:-2], a.dtype)
 
 
@@ -692,6 +697,711 @@ def _slogdet_jvp(primals, tangents):
 
 
 slogdet_p.def_batch(_single_matrix_batch(slogdet_p))
+
+
+# --- helpers for the decompositions ------------------------------------------------
+
+def _check_decomposable(name, a: ShapedArray, square: bool = True, complex_ok: bool = True):
+    """``a`` is a batch of (square, if ``square``) float or complex matrices."""
+    if a.ndim < 2 or (square and a.shape[-1] != a.shape[-2]):
+        want = "square matrices of shape (..., n, n)" if square else \
+            "matrices of shape (..., m, n)"
+        raise TypeError(f"{name}: expected a (batch of) {want}, got {a.str_short()}")
+    kinds = "fc" if complex_ok else "f"
+    if a.dtype.kind not in kinds:
+        raise TypeError(f"{name}: expected a floating-point matrix, got "
+                        f"{a.str_short()}; convert it with x.astype(float)")
+
+
+def _real_only(name, x):
+    if get_aval(x).dtype.kind == "c":
+        raise NotImplementedError(
+            f"{name}: derivatives for complex input {get_aval(x).str_short()} are not "
+            "implemented (they need complex support in the core); differentiate "
+            "with respect to a real input")
+
+
+def _H(x):
+    """The conjugate transpose of a batch of matrices (the transpose if real)."""
+    if get_aval(x).dtype.kind == "c":
+        from ftrans.prims.elementwise import conj
+        return conj(_mT(x))
+    return _mT(x)
+
+
+def _like(r, x):
+    """The real ``r`` in ``x``'s dtype (complex when ``x`` is)."""
+    dtype = get_aval(x).dtype
+    return r if get_aval(r).dtype == dtype else convert_element_type(r, dtype)
+
+
+def _real_part(x):
+    if get_aval(x).dtype.kind == "c":
+        from ftrans.prims.elementwise import real
+        return real(x)
+    return x
+
+
+def _diag(x):
+    """The diagonals ``x[..., i, i]`` of a batch of square matrices: linear."""
+    aval = get_aval(x)
+    return reduce_sum(mul(x, _constant(np.eye(aval.shape[-1]), aval)), axes=(aval.ndim - 1,))
+
+
+def _row(w, shape):
+    """``w[..., None, :]`` broadcast to ``shape`` (..., k, n): entry (i, j) is w_j."""
+    nd = len(shape)
+    return broadcast_in_dim(w, shape, tuple(range(nd - 2)) + (nd - 1,))
+
+
+def _col(w, shape):
+    """``w[..., :, None]`` broadcast to ``shape`` (..., n, k): entry (i, j) is w_i."""
+    nd = len(shape)
+    return broadcast_in_dim(w, shape, tuple(range(nd - 2)) + (nd - 2,))
+
+
+def _masked(x, mask):
+    """``x`` times a constant (m, n) mask (batch axes in front): ``tril`` etc."""
+    return mul(x, _constant(mask, get_aval(x)))
+
+
+def _inverse_gaps(w):
+    """``F[i, j] = 1 / (w_j - w_i)`` off the diagonal, 0 on it (as JAX: an inf
+    where two eigenvalues coincide)."""
+    aval = get_aval(w)
+    n = aval.shape[-1]
+    shape = aval.shape + (n,)
+    eye = _constant(np.eye(n), ShapedArray(shape, aval.dtype))
+    gaps = add(eye, sub(_row(w, shape), _col(w, shape)))
+    return sub(div(_constant(np.ones((n, n)), ShapedArray(shape, aval.dtype)), gaps), eye)
+
+
+def _slice_last2(x, rows, cols):
+    """``x[..., r0:r1, c0:c1]``."""
+    shape = get_aval(x).shape
+    return slice_(x, (0,) * (len(shape) - 2) + (rows[0], cols[0]),
+                  shape[:-2] + (rows[1], cols[1]))
+
+
+def _block(a, b, c, d):
+    """The block matrix ``[[a, b], [c, d]]`` of batches of matrices."""
+    nd = get_aval(a).ndim
+    top = concatenate([a, b], nd - 1)
+    bottom = concatenate([c, d], nd - 1)
+    return concatenate([top, bottom], nd - 2)
+
+
+# --- eigh ---------------------------------------------------------------------------
+
+eigh_p = Primitive("eigh", multiple_results=True)
+
+
+def eigh(x: ArrayLike, *, lower: bool = True, symmetrize_input: bool = True) -> tuple[Array, Array]:
+    """Eigendecomposition of a symmetric (Hermitian) matrix, as
+    ``jax.lax.linalg.eigh``: ``(v, w)`` with ``x = v diag(w) vᵀ``, the
+    eigenvalues ``w`` in ascending order, batched over leading axes.
+
+    With ``symmetrize_input`` the input is taken as ``(x + xᵀ) / 2``, and so
+    is its tangent; otherwise only its ``lower`` (or upper) triangle is read.
+
+    Derivatives (real or complex input): ``dw = diag(vᴴ dA v)`` and
+    ``dv = v (F ∘ (vᴴ dA v))`` with ``F_ij = 1 / (w_j - w_i)`` off the
+    diagonal. Where two eigenvalues coincide the eigenvectors are not unique
+    and, as in JAX, their derivative is not finite (the rule divides by zero);
+    the eigenvalues' derivative stays finite and correct there. A function of
+    the eigenvectors that is invariant to the basis of each eigenspace
+    (``v diag(f(w)) vᵀ``) has the correct derivative where the eigenvalues are
+    distinct, and, as in JAX, a non-finite one where they repeat.
+
+    >>> import numpy as np
+    >>> v, w = eigh(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    >>> w
+    array([1., 3.])
+    """
+    v, w = eigh_p.bind(x, lower=bool(lower), symmetrize_input=bool(symmetrize_input))
+    return v, w
+
+
+def _hermitian_part(x, lower, symmetrize_input, swap, conj):
+    """The Hermitian matrix that ``eigh`` decomposes, from the input ``x``."""
+    if symmetrize_input:
+        return (x + conj(swap(x))) / 2
+    n = x.shape[-1]
+    tri = np.tril(x) if lower else np.triu(x)
+    return tri + conj(swap(tri - tri * np.eye(n, dtype=x.dtype)))
+
+
+@eigh_p.def_impl
+def _eigh_impl(x, lower, symmetrize_input):
+    x = np.asarray(x)
+    h = _hermitian_part(x, lower, symmetrize_input, lambda t: np.swapaxes(t, -1, -2), np.conj)
+    w, v = np.linalg.eigh(h)
+    return [v, w.astype(np.finfo(x.dtype).dtype)]
+
+
+@eigh_p.def_abstract_eval
+def _eigh_abstract_eval(x, lower, symmetrize_input):
+    _check_decomposable("eigh", x)
+    real = np.dtype(np.finfo(x.dtype).dtype)
+    return [x, ShapedArray(x.shape[:-1], real)]
+
+
+@eigh_p.def_cost
+def _eigh_cost(x, **params):
+    n = x.shape[-1]  # tridiagonal reduction and QR iteration with vectors
+    return dict(flops=_batch(x) * 9 * n ** 3, transcendentals=_batch(x) * n)
+
+
+@eigh_p.def_jvp
+def _eigh_jvp(primals, tangents, lower, symmetrize_input):
+    (x,), (x_dot,) = primals, tangents
+    v, w = eigh_p.bind(x, lower=lower, symmetrize_input=symmetrize_input)
+    if symmetrize_input:
+        da = mul(add(x_dot, _H(x_dot)), _half(x))
+    else:  # the triangle read, reflected
+        n = get_aval(x).shape[-1]
+        tri = _masked(x_dot, np.tril(np.ones((n, n))) if lower else np.triu(np.ones((n, n))))
+        da = add(tri, _H(_masked(tri, 1 - np.eye(n))))
+    vt_da_v = _matmul(_H(v), _matmul(da, v))
+    # dA = V (dΛ + Vᴴ dV Λ - Λ Vᴴ dV) Vᴴ with Vᴴ dV anti-Hermitian
+    f = _like(_inverse_gaps(w), x)
+    return [v, w], [_matmul(v, mul(f, vt_da_v)), _real_part(_diag(vt_da_v))]
+
+
+eigh_p.def_batch(_single_matrix_batch(eigh_p))
+
+
+# --- svd ----------------------------------------------------------------------------
+
+svd_p = Primitive("svd", multiple_results=True)
+
+
+def svd(x: ArrayLike, *, full_matrices: bool = True,
+        compute_uv: bool = True) -> Array | tuple[Array, Array, Array]:
+    """Singular value decomposition, as ``jax.lax.linalg.svd``: ``(u, s, vh)``
+    with ``x = u diag(s) vh`` and ``s`` descending, or ``s`` alone when not
+    ``compute_uv``. ``x`` is (..., m, n); with ``k = min(m, n)``, ``u`` is
+    (..., m, m) and ``vh`` (..., n, n) if ``full_matrices``, else (..., m, k)
+    and (..., k, n).
+
+    Derivatives (real or complex input), the standard result: with ``dP = uᴴ dA v``,
+    ``ds = diag(dP)``; ``du`` and ``dv`` use ``F_ij = 1 / (s_j² - s_i²)`` and
+    the projections onto the complement of the singular subspaces. They are
+    not finite for ``u`` and ``vh`` where two singular values coincide (or,
+    for a non-square matrix, where one is zero), as in JAX; the singular
+    values' own derivative stays finite. As in JAX, the derivative of ``u``/``vh`` with
+    ``full_matrices`` of a non-square matrix is not implemented (the extra
+    columns are not unique).
+
+    >>> import numpy as np
+    >>> svd(np.array([[3.0, 0.0], [0.0, -4.0]]), compute_uv=False)
+    array([4., 3.])
+    """
+    out = svd_p.bind(x, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv))
+    return tuple(out) if compute_uv else out[0]
+
+
+@svd_p.def_impl
+def _svd_impl(x, full_matrices, compute_uv):
+    x = np.asarray(x)
+    real = np.finfo(x.dtype).dtype
+    if not compute_uv:
+        return [np.linalg.svd(x, compute_uv=False).astype(real)]
+    u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
+    return [u, s.astype(real), vh]
+
+
+@svd_p.def_abstract_eval
+def _svd_abstract_eval(x, full_matrices, compute_uv):
+    _check_decomposable("svd", x, square=False)
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    batch = x.shape[:-2]
+    s = ShapedArray(batch + (k,), np.finfo(x.dtype).dtype)
+    if not compute_uv:
+        return [s]
+    ucols, vrows = (m, n) if full_matrices else (k, k)
+    return [ShapedArray(batch + (m, ucols), x.dtype), s,
+            ShapedArray(batch + (vrows, n), x.dtype)]
+
+
+@svd_p.def_cost
+def _svd_cost(x, full_matrices, compute_uv):
+    m, n = x.shape[-2:]
+    k, big = min(m, n), max(m, n)
+    # Golub-Van Loan: bidiagonalization, then QR iteration (with vectors)
+    flops = 4 * big * k * k - 4 * k ** 3 // 3 if not compute_uv else \
+        4 * big * big * k + 8 * big * k * k + 9 * k ** 3
+    return dict(flops=_batch(x) * flops, transcendentals=_batch(x) * k)
+
+
+@svd_p.def_jvp
+def _svd_jvp(primals, tangents, full_matrices, compute_uv):
+    (x,), (x_dot,) = primals, tangents
+    m, n = get_aval(x).shape[-2:]
+    if compute_uv and full_matrices and m != n:
+        raise NotImplementedError(
+            f"svd: the derivative of u and vh with full_matrices=True is not "
+            f"implemented for a non-square matrix {get_aval(x).str_short()} (their "
+            "extra columns are not unique); use full_matrices=False")
+    u, s, vh = svd_p.bind(x, full_matrices=False, compute_uv=True)
+    v = _H(vh)
+    dp = _matmul(_H(u), _matmul(x_dot, v))  # (..., k, k)
+    ds = _real_part(_diag(dp))
+    if not compute_uv:
+        return [s], [ds]
+    kshape = get_aval(dp).shape
+    rs = ShapedArray(kshape, get_aval(s).dtype)
+    s_row, s_col = _row(s, kshape), _col(s, kshape)
+    k = kshape[-1]
+    eye = _constant(np.eye(k), rs)
+    # F_ij = 1 / (s_j² - s_i²) off the diagonal
+    gaps = add(eye, mul(add(s_row, s_col), sub(s_row, s_col)))
+    f = _like(sub(div(_constant(np.ones((k, k)), rs), gaps), eye), x)
+    dp_s = mul(dp, _like(s_row, x))        # dP diag(s)
+    s_dp = mul(_like(s_col, x), dp)        # diag(s) dP
+    inner_u = mul(f, add(dp_s, _H(dp_s)))
+    if get_aval(x).dtype.kind == "c":
+        # the imaginary part of diag(dP), split between du and dv, here all in du
+        zero = eq(s, _constant(np.zeros(()), get_aval(s)))
+        one = _constant(np.ones(()), get_aval(s))
+        s_inv = sub(div(one, add(s, convert_element_type(zero, get_aval(s).dtype))),
+                    convert_element_type(zero, get_aval(s).dtype))
+        half_diag = mul(_like(mul(eye, _row(s_inv, kshape)), x), _half(x))
+        inner_u = add(inner_u, mul(sub(dp, _H(dp)), half_diag))
+    du = _matmul(u, inner_u)
+    dv = _matmul(v, mul(f, add(s_dp, _H(s_dp))))
+    if m > n:  # the part of dA v outside the span of u
+        da_v = _matmul(x_dot, v)
+        rest = sub(da_v, _matmul(u, _matmul(_H(u), da_v)))
+        du = add(du, div(rest, _like(_row(s, get_aval(rest).shape), x)))
+    if n > m:  # the part of dAᴴ u outside the span of v
+        da_u = _matmul(_H(x_dot), u)
+        rest = sub(da_u, _matmul(v, _matmul(vh, da_u)))
+        dv = add(dv, div(rest, _like(_row(s, get_aval(rest).shape), x)))
+    return [u, s, vh], [du, ds, _H(dv)]
+
+
+svd_p.def_batch(_single_matrix_batch(svd_p))
+
+
+# --- qr -----------------------------------------------------------------------------
+
+qr_p = Primitive("qr", multiple_results=True)
+
+
+def qr(x: ArrayLike, *, full_matrices: bool = True) -> tuple[Array, Array]:
+    """QR decomposition ``x = q r``, as ``jax.lax.linalg.qr``: for ``x``
+    (..., m, n) and ``k = min(m, n)``, ``q`` is (..., m, m) and ``r``
+    (..., m, n) if ``full_matrices``, else (..., m, k) and (..., k, n).
+
+    The derivative (real input) is implemented, as in JAX, for ``m >= n``
+    and the reduced factors (``full_matrices=False``, or a square ``x``):
+    with ``C = qᵀ dA r⁻¹`` and ``Ω = tril(C, -1) - tril(C, -1)ᵀ``,
+    ``dq = q (Ω - C) + dA r⁻¹`` and ``dr = (C - Ω) r``. It is not finite
+    where ``r`` is singular (``x`` of lower rank).
+
+    >>> import numpy as np
+    >>> q, r = qr(np.array([[3.0], [4.0]]), full_matrices=False)
+    >>> np.round(np.abs(r), 12)
+    array([[5.]])
+    """
+    q, r = qr_p.bind(x, full_matrices=bool(full_matrices))
+    return q, r
+
+
+@qr_p.def_impl
+def _qr_impl(x, full_matrices):
+    q, r = np.linalg.qr(np.asarray(x), mode="complete" if full_matrices else "reduced")
+    return [q, r]
+
+
+@qr_p.def_abstract_eval
+def _qr_abstract_eval(x, full_matrices):
+    _check_decomposable("qr", x, square=False)
+    m, n = x.shape[-2:]
+    k = m if full_matrices else min(m, n)
+    return [ShapedArray(x.shape[:-2] + (m, k), x.dtype),
+            ShapedArray(x.shape[:-2] + (k, n), x.dtype)]
+
+
+@qr_p.def_cost
+def _qr_cost(x, full_matrices):
+    m, n = x.shape[-2:]
+    k = min(m, n)  # Householder: 2mn² - 2n³/3 for r, as much again to form q
+    return dict(flops=_batch(x) * 2 * (2 * m * n * k - 2 * k ** 3 // 3), transcendentals=0)
+
+
+@qr_p.def_jvp
+def _qr_jvp(primals, tangents, full_matrices):
+    (x,), (x_dot,) = primals, tangents
+    _real_only("qr", x)
+    m, n = get_aval(x).shape[-2:]
+    if m < n or (full_matrices and m != n):
+        raise NotImplementedError(
+            f"qr: the derivative is implemented for m >= n and the reduced factors, "
+            f"got {get_aval(x).str_short()} with full_matrices={full_matrices}; use "
+            "full_matrices=False (for m < n, differentiate the qr of x's transpose)")
+    q, r = qr_p.bind(x, full_matrices=full_matrices)
+    da_rinv = triangular_solve(r, x_dot, left_side=False, lower=False)  # dA r⁻¹
+    c = _matmul(_mT(q), da_rinv)
+    low = _masked(c, np.tril(np.ones((n, n)), -1))
+    omega = sub(low, _mT(low))  # qᵀ dq: antisymmetric; dr r⁻¹: upper triangular
+    dq = add(_matmul(q, sub(omega, c)), da_rinv)
+    dr = _matmul(sub(c, omega), r)
+    return [q, r], [dq, dr]
+
+
+qr_p.def_batch(_single_matrix_batch(qr_p))
+
+
+# --- eig ----------------------------------------------------------------------------
+
+eig_p = Primitive("eig", multiple_results=True)
+
+
+def eig(x: ArrayLike, *, compute_eigenvectors: bool = True) -> list[Array]:
+    """Eigendecomposition of a general square matrix, as ``numpy.linalg.eig``:
+    ``[w, v]`` with complex eigenvalues ``w`` (..., n) and unit-norm
+    eigenvectors ``v`` (..., n, n) in its columns, ``x v = v diag(w)``; or
+    ``[w]`` when not ``compute_eigenvectors``.
+
+    As in JAX, only the eigenvalues are differentiable, once:
+    ``dw = diag(v⁻¹ dA v)``. The eigenvectors' derivative is not implemented
+    (their normalization and phase are arbitrary) and raises
+    ``NotImplementedError``, and so does a second derivative of the
+    eigenvalues, whose JVP is written with the eigenvectors.
+
+    >>> import numpy as np
+    >>> w, = eig(np.array([[0.0, -1.0], [1.0, 0.0]]), compute_eigenvectors=False)
+    >>> np.sort_complex(w)
+    array([0.-1.j, 0.+1.j])
+    """
+    return eig_p.bind(x, compute_eigenvectors=bool(compute_eigenvectors))
+
+
+def _complex_of(dtype) -> np.dtype:
+    return np.result_type(dtype, np.complex64)
+
+
+@eig_p.def_impl
+def _eig_impl(x, compute_eigenvectors):
+    x = np.asarray(x)
+    c = _complex_of(x.dtype)
+    if not compute_eigenvectors:
+        return [np.linalg.eigvals(x).astype(c)]
+    w, v = np.linalg.eig(x)
+    return [w.astype(c), v.astype(c)]
+
+
+@eig_p.def_abstract_eval
+def _eig_abstract_eval(x, compute_eigenvectors):
+    _check_decomposable("eig", x)
+    c = _complex_of(x.dtype)
+    w = ShapedArray(x.shape[:-1], c)
+    return [w, ShapedArray(x.shape, c)] if compute_eigenvectors else [w]
+
+
+@eig_p.def_cost
+def _eig_cost(x, compute_eigenvectors):
+    n = x.shape[-1]  # Hessenberg reduction and the QR algorithm
+    return dict(flops=_batch(x) * (25 if compute_eigenvectors else 10) * n ** 3,
+                transcendentals=_batch(x) * n)
+
+
+@eig_p.def_jvp
+def _eig_jvp(primals, tangents, compute_eigenvectors):
+    (x,), (x_dot,) = primals, tangents
+    if compute_eigenvectors:
+        raise NotImplementedError(
+            "eig: the derivative of the eigenvectors is not implemented (as in JAX), "
+            "only of the eigenvalues: use ftrans.numpy.linalg.eigvals")
+    w, v = eig_p.bind(x, compute_eigenvectors=True)
+    da = convert_element_type(x_dot, get_aval(v).dtype)
+    return [w], [_diag(solve(v, _matmul(da, v)))]  # first-order perturbation theory
+
+
+eig_p.def_batch(_single_matrix_batch(eig_p))
+
+
+# --- lu -----------------------------------------------------------------------------
+
+lu_p = Primitive("lu", multiple_results=True)
+
+
+def lu(x: ArrayLike) -> tuple[Array, Array, Array]:
+    """LU decomposition with partial (row) pivoting, as ``jax.lax.linalg.lu``:
+    ``(lu, pivots, permutation)``. For ``x`` (..., m, n) and ``k = min(m, n)``,
+    ``lu`` (..., m, n) holds the unit-lower ``L`` (below its diagonal) and the
+    upper ``U``; ``pivots`` (..., k) are LAPACK's row swaps (0-based); and
+    ``permutation`` (..., m) is the row order with ``x[permutation] = L U``.
+
+    The derivative of ``lu`` (pivots and permutation are integers, locally
+    constant): with ``X = L⁻¹ P dA U⁻¹``, ``dL = L tril(X, -1)`` and
+    ``dU = triu(X) U``. It is not finite for a singular ``U``.
+
+    >>> import numpy as np
+    >>> lu_, pivots, perm = lu(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> perm
+    array([1, 0], dtype=int32)
+    """
+    out, pivots, perm = lu_p.bind(x)
+    return out, pivots, perm
+
+
+def _lu_impl(x):
+    x = np.asarray(x)
+    *batch, m, n = x.shape
+    k = min(m, n)
+    a = x.reshape((-1, m, n)).copy()
+    count = a.shape[0]
+    perm = np.tile(np.arange(m, dtype=np.int32), (count, 1))
+    pivots = np.zeros((count, k), np.int32)
+    rows = np.arange(count)
+    for j in range(k):
+        p = j + np.argmax(np.abs(a[:, j:, j]), axis=1)  # the first largest, as LAPACK
+        pivots[:, j] = p
+        a[rows, j], a[rows, p] = a[rows, p], a[rows, j].copy()
+        perm[rows, j], perm[rows, p] = perm[rows, p], perm[rows, j].copy()
+        d = a[:, j, j]
+        a[:, j + 1:, j] /= np.where(d == 0, 1, d)[:, None]  # a zero pivot: a zero column
+        a[:, j + 1:, j + 1:] -= a[:, j + 1:, j:j + 1] * a[:, j:j + 1, j + 1:]
+    return [a.reshape(x.shape), pivots.reshape(tuple(batch) + (k,)),
+            perm.reshape(tuple(batch) + (m,))]
+
+
+lu_p.def_impl(_lu_impl)
+
+
+@lu_p.def_abstract_eval
+def _lu_abstract_eval(x):
+    _check_decomposable("lu", x, square=False)
+    m, n = x.shape[-2:]
+    batch = x.shape[:-2]
+    return [x, ShapedArray(batch + (min(m, n),), np.int32), ShapedArray(batch + (m,), np.int32)]
+
+
+@lu_p.def_cost
+def _lu_cost(x):
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    return dict(flops=_batch(x) * (2 * m * n * k - (m + n) * k * k + 2 * k ** 3 // 3),
+                transcendentals=0)
+
+
+def _permutation_matrix(perm, dtype):
+    """``P`` with ``P[i, perm[i]] = 1``, so that ``P a = a[perm]``."""
+    aval = get_aval(perm)
+    m = aval.shape[-1]
+    shape = aval.shape + (m,)
+    cols = np.broadcast_to(np.arange(m, dtype=aval.dtype), shape)
+    return convert_element_type(eq(_col(perm, shape), cols), dtype)
+
+
+@lu_p.def_jvp
+def _lu_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    _real_only("lu", x)
+    out, pivots, perm = lu_p.bind(x)
+    aval = get_aval(x)
+    m, n = aval.shape[-2:]
+    k = min(m, n)
+    lower = add(_masked(_slice_last2(out, (0, m), (0, k)), np.tril(np.ones((m, k)), -1)),
+                _constant(np.eye(m, k), ShapedArray(aval.shape[:-2] + (m, k), aval.dtype)))
+    upper = _masked(_slice_last2(out, (0, k), (0, n)), np.triu(np.ones((k, n))))
+    batch = aval.shape[:-2]
+    if m > k:  # square L: identity in the extra columns
+        lower = concatenate([lower, _constant(np.eye(m, m - k, -k), ShapedArray(
+            batch + (m, m - k), aval.dtype))], aval.ndim - 1)
+    if n > k:  # square U: identity in the extra rows
+        upper = concatenate([upper, _constant(np.eye(n - k, n, k), ShapedArray(
+            batch + (n - k, n), aval.dtype))], aval.ndim - 2)
+    pa = _matmul(_permutation_matrix(perm, aval.dtype), x_dot)
+    # P A = L U  =>  L⁻¹ P dA U⁻¹ = L⁻¹ dL + dU U⁻¹: strictly lower + upper
+    la = triangular_solve(lower, pa, left_side=True, lower=True, unit_diagonal=True)
+    lau = triangular_solve(upper, la, left_side=False, lower=False)
+    l_dot = _matmul(lower, _masked(lau, np.tril(np.ones((m, n)), -1)))
+    u_dot = _matmul(_masked(lau, np.triu(np.ones((m, n)))), upper)
+    return [out, pivots, perm], [add(l_dot, u_dot), Zero(get_aval(pivots)),
+                                 Zero(get_aval(perm))]
+
+
+lu_p.def_batch(_single_matrix_batch(lu_p))
+
+
+# --- expm and its Fréchet derivative --------------------------------------------------
+#
+# expm is a primitive (scaling and squaring with Padé approximants, Higham
+# 2005), its JVP the Fréchet derivative L(A, E), itself a primitive linear in
+# E, computed by the block-matrix identity
+#     expm([[A, E], [0, A]]) = [[expm(A), L(A, E)], [0, expm(A)]].
+# L(A, ·) transposes to L(Aᵀ, ·); its derivative in A is, by the same
+# identity, a block of L([[A, E], [0, A]], [[dA, 0], [0, dA]]); so every
+# order is a Fréchet derivative of a larger matrix.
+
+_PADE = {
+    3: (120.0, 60.0, 12.0, 1.0),
+    5: (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0),
+    7: (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0),
+    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0,
+        2162160.0, 110880.0, 3960.0, 90.0, 1.0),
+    13: (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
+         1187353796428800.0, 129060195264000.0, 10559470521600.0, 670442572800.0,
+         33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0),
+}
+_THETA = {3: 1.495585217958292e-2, 5: 2.539398330063230e-1, 7: 9.504178996162932e-1,
+          9: 2.097847961257068e0, 13: 5.371920351148152e0}
+
+
+def _expm_one(a):
+    """``expm`` of one square matrix (float64 or complex128 arithmetic)."""
+    n = a.shape[0]
+    ident = np.eye(n, dtype=a.dtype)
+    norm = float(np.abs(a).sum(axis=0).max()) if n else 0.0
+    if not np.isfinite(norm):
+        return np.full_like(a, np.nan)
+    degree = next((d for d in (3, 5, 7, 9) if norm <= _THETA[d]), 13)
+    squarings = max(0, int(np.ceil(np.log2(norm / _THETA[13])))) if degree == 13 else 0
+    a = a / 2.0 ** squarings
+    b = _PADE[degree]
+    a2 = a @ a
+    if degree < 13:
+        powers = [ident, a2]
+        for _ in range(degree // 2 - 1):
+            powers.append(powers[-1] @ a2)
+        u = a @ sum(b[2 * i + 1] * p for i, p in enumerate(powers))
+        v = sum(b[2 * i] * p for i, p in enumerate(powers))
+    else:
+        a4 = a2 @ a2
+        a6 = a4 @ a2
+        u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2)
+                 + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
+        v = (a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2)
+             + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident)
+    r = np.linalg.solve(v - u, v + u)
+    for _ in range(squarings):
+        r = r @ r
+    return r
+
+
+def _expm_impl(x):
+    x = np.asarray(x)
+    wide = np.result_type(x.dtype, np.float64)
+    flat = x.reshape((int(np.prod(x.shape[:-2])),) + x.shape[-2:]).astype(wide)
+    out = np.stack([_expm_one(a) for a in flat]) if flat.shape[0] else flat
+    return out.reshape(x.shape).astype(x.dtype)
+
+
+def _expm_frechet_impl(a, e):
+    a, e = np.asarray(a), np.asarray(e)
+    n = a.shape[-1]
+    block = np.concatenate([np.concatenate([a, e], -1),
+                            np.concatenate([np.zeros_like(a), a], -1)], -2)
+    return _expm_impl(block)[..., :n, n:]
+
+
+expm_p = Primitive("expm")
+
+
+def expm(x: ArrayLike) -> Array:
+    """Matrix exponential of each matrix of a batch (..., n, n), as
+    ``scipy.linalg.expm``: scaling and squaring with a Padé approximant of
+    degree 3 to 13 (Higham 2005). Its derivative is the Fréchet derivative
+    ``expm_frechet``.
+
+    >>> import numpy as np
+    >>> expm(np.zeros((2, 2)))
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    return expm_p.bind(x)
+
+
+expm_p.def_impl(_expm_impl)
+
+
+@expm_p.def_abstract_eval
+def _expm_abstract_eval(x):
+    _check_decomposable("expm", x)
+    return x
+
+
+@expm_p.def_cost
+def _expm_cost(x):
+    n = x.shape[-1]  # about 6 products and a solve, plus the squarings
+    return dict(flops=_batch(x) * 2 * 8 * n ** 3, transcendentals=0)
+
+
+@expm_p.def_jvp
+def _expm_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    return expm(x), expm_frechet(x, x_dot)
+
+
+expm_p.def_batch(_single_matrix_batch(expm_p))
+
+
+expm_frechet_p = Primitive("expm_frechet")
+
+
+def expm_frechet(a: ArrayLike, e: ArrayLike) -> Array:
+    """The Fréchet derivative ``L(a, e)`` of ``expm`` at ``a`` in direction
+    ``e`` (the derivative of ``expm(a + t e)`` at ``t = 0``), linear in ``e``,
+    as the second result of ``scipy.linalg.expm_frechet``.
+
+    >>> import numpy as np
+    >>> expm_frechet(np.zeros((2, 2)), np.eye(2))
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    return expm_frechet_p.bind(a, e)
+
+
+expm_frechet_p.def_impl(_expm_frechet_impl)
+
+
+@expm_frechet_p.def_abstract_eval
+def _expm_frechet_abstract_eval(a, e):
+    _check_decomposable("expm_frechet", a)
+    if e.shape != a.shape or e.dtype != a.dtype:
+        raise TypeError(f"expm_frechet: the direction e must have the matrix's type "
+                        f"{a.str_short()}, got {e.str_short()}")
+    return a
+
+
+@expm_frechet_p.def_cost
+def _expm_frechet_cost(a, e):
+    n = a.shape[-1]  # expm of a matrix of twice the size
+    return dict(flops=_batch(a) * 2 * 8 * (2 * n) ** 3, transcendentals=0)
+
+
+@expm_frechet_p.def_jvp
+def _expm_frechet_jvp(primals, tangents):
+    (a, e), (a_dot, e_dot) = primals, tangents
+    out = expm_frechet(a, e)
+    terms = Zero(get_aval(out))
+    if type(e_dot) is not Zero:
+        terms = add_tangents(terms, expm_frechet(a, e_dot))
+    if type(a_dot) is not Zero:
+        n = get_aval(a).shape[-1]
+        zeros = _constant(np.zeros((n, n)), get_aval(a))
+        big = expm_frechet(_block(a, e, zeros, a), _block(a_dot, zeros, zeros, a_dot))
+        terms = add_tangents(terms, _slice_last2(big, (0, n), (n, 2 * n)))
+    return out, terms
+
+
+@expm_frechet_p.def_transpose
+def _expm_frechet_transpose(ct, a, e):
+    check_linear_in("expm_frechet (in its matrix)", a)
+    # <C, L(A, E)> = <L(Aᵀ, C), E>
+    return [None, expm_frechet(_mT(a), ct)]
+
+
+@expm_frechet_p.def_batch
+def _expm_frechet_batch(axis_size, args, dims):
+    (a, e), (ad, ed) = args, dims
+    a, e, d = _common_leading(a, ad, e, ed, axis_size)
+    return expm_frechet(a, e), d
 
 
 __all__ = exports(globals())  # the public functions above: ftrans.lax exports them

@@ -88,7 +88,7 @@ def _reduce_sum_transpose(ct, x, axes):
 
 def _extremum(fn, x, axes, lowest: bool):
     """``fn`` over ``axes``; an empty reduction gives the identity (-inf / +inf)."""
-    x = np.asarray(x)
+    x = x if hasattr(x, "__array_function__") else np.asarray(x)  # dask passes
     if x.size or not any(x.shape[a] == 0 for a in axes):
         return fn(x, axis=axes)
     if x.dtype.kind == "f":
@@ -248,7 +248,7 @@ def argmin(x: ArrayLike, axis: int, index_dtype: DTypeLike = np.int64) -> Array:
 def _accumulate(accumulate, x, axis, reverse):
     """``accumulate`` (``np.cumsum``, ``np.multiply.accumulate``, ...) along
     ``axis`` in ``x``'s dtype, from the end if ``reverse``."""
-    x = np.asarray(x)
+    x = x if hasattr(x, "__array_function__") else np.asarray(x)  # dask passes
     if not reverse:
         return accumulate(x, axis=axis, dtype=x.dtype)
     return np.flip(accumulate(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
@@ -275,10 +275,14 @@ def _one(dtype):
 
 
 def _lowest(dtype):
+    if dtype.kind == "c":  # numpy orders complex numbers lexicographically
+        return complex(-np.inf, -np.inf)
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
 def _highest(dtype):
+    if dtype.kind == "c":
+        return complex(np.inf, np.inf)
     return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
 
 

@@ -84,7 +84,7 @@ def broadcast_in_dim(x: ArrayLike, shape: Shape, broadcast_dimensions: Sequence[
 
 @broadcast_in_dim_p.def_impl
 def _broadcast_in_dim_impl(x, shape, broadcast_dimensions):
-    x = np.asarray(x)
+    x = x if hasattr(x, "__array_function__") else np.asarray(x)  # dask passes
     expanded = [1] * len(shape)
     for src, dst in enumerate(broadcast_dimensions):
         expanded[dst] = x.shape[src]
@@ -653,7 +653,8 @@ def slice(x: ArrayLike, start_indices: Sequence[int], limit_indices: Sequence[in
 @slice_p.def_impl
 def _slice_impl(x, start_indices, limit_indices, strides):
     strides = strides or (1,) * len(start_indices)
-    return np.asarray(x)[tuple(builtins.slice(*b) for b in
+    x = x if hasattr(x, "__array_function__") else np.asarray(x)  # dask passes
+    return x[tuple(builtins.slice(*b) for b in
                                zip(start_indices, limit_indices, strides))]
 
 
@@ -771,7 +772,7 @@ def dynamic_slice(x: ArrayLike, start_indices: Sequence[ArrayLike],
 
 @dynamic_slice_p.def_impl
 def _dynamic_slice_impl(x, *starts, slice_sizes):
-    x = np.asarray(x)
+    x = x if hasattr(x, "__array_function__") else np.asarray(x)  # dask passes
     begin = _clamped_starts(starts, x.shape, slice_sizes)
     return x[tuple(builtins.slice(b, b + k) for b, k in zip(begin, slice_sizes))]
 

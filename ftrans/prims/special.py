@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.ad_util import Zero, check_linear_in, instantiate, is_undefined
-from ftrans.core import Eqn, Primitive, get_aval
+from ftrans.core import ClosedJaxpr, Eqn, Jaxpr, Primitive, Var, built, get_aval
 from ftrans.eval import eval_closed
 from ftrans.prims._batching import at_dim, batched_to
 from ftrans.prims._families import def_zero_jvp, unary
@@ -705,56 +705,158 @@ def _custom_lin_batch(axis_size, args, dims, vjp_rule, num_res, in_nz, out_avals
 
 
 # --- remat (checkpoint) --------------------------------------------------------------
+# ``policy`` (None, or a callable ``policy(prim, *avals, **params) -> bool``)
+# decides, when a remat is split into its forward and backward parts, which of
+# the body's forward values are saved as residuals: the outputs of an equation
+# it marks saveable travel from the forward remat to the backward one; every
+# other value is recomputed there from the saved ones and the inputs. None
+# saves nothing (only the inputs), as JAX's default.
+
+class _Policy:
+    """A checkpoint policy as a ``remat`` param: callable as ``policy(prim,
+    *avals, **params)``, hashed and compared by ``key``, so that jaxprs
+    carrying it can key caches (``ftrans.ad_checkpoint`` makes the named ones)."""
+
+    __slots__ = ("fn", "key", "name")
+
+    def __init__(self, fn, key, name: str):
+        self.fn, self.key, self.name = fn, key, name
+
+    def __call__(self, prim, *avals, **params) -> bool:
+        return bool(self.fn(prim, *avals, **params))
+
+    def __eq__(self, other):
+        return type(other) is _Policy and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def cache_key(self, key_of):
+        return ("policy", self.key)
+
+    def __repr__(self):
+        return self.name
+
+
+def as_policy(policy) -> _Policy | None:
+    """``policy`` as a param of a ``remat`` equation (None stays None)."""
+    if policy is None or type(policy) is _Policy:
+        return policy
+    if not callable(policy):
+        raise TypeError(f"checkpoint: policy must be a callable "
+                        f"policy(prim, *avals, **params) -> bool or None, got {policy!r}")
+    return _Policy(policy, ("user", policy), getattr(policy, "__name__", repr(policy)))
+
 
 remat_p = Primitive("remat", multiple_results=True)
 
 
 @remat_p.def_impl
-def _remat_impl(*args, jaxpr, prevent_cse):
+def _remat_impl(*args, jaxpr, prevent_cse, policy=None):
     return eval_closed(jaxpr, *args)
 
 
 @remat_p.def_emit
-def _remat_emit(ctx, out_names, in_exprs, jaxpr, prevent_cse):
+def _remat_emit(ctx, out_names, in_exprs, jaxpr, prevent_cse, policy=None):
     body, outs = ctx.inline(jaxpr, in_exprs)
     return "\n".join(c for c in (body, ctx.assign(out_names, outs)) if c)
 
 
 @remat_p.def_cost
-def _remat_cost(*avals, jaxpr, prevent_cse):
+def _remat_cost(*avals, jaxpr, prevent_cse, policy=None):
     return dict(flops=0, transcendentals=0, bodies=[(jaxpr, 1)])
 
 
 @remat_p.def_abstract_eval
-def _remat_abstract_eval(*avals, jaxpr, prevent_cse):
+def _remat_abstract_eval(*avals, jaxpr, prevent_cse, policy=None):
     return jaxpr.out_avals
 
 
 @remat_p.def_jvp
-def _remat_jvp(primals, tangents, jaxpr, prevent_cse):
+def _remat_jvp(primals, tangents, jaxpr, prevent_cse, policy=None):
     nonzeros = [type(t) is not Zero for t in tangents]
     jvp_closed, out_nz = jvp_jaxpr(jaxpr, nonzeros, instantiate_zeros=False)
     outs = remat_p.bind(*primals, *[t for t in tangents if type(t) is not Zero],
-                        jaxpr=jvp_closed, prevent_cse=prevent_cse)
+                        jaxpr=jvp_closed, prevent_cse=prevent_cse, policy=policy)
     n = len(jaxpr.out_avals)
     out_t = iter(outs[n:])
     return outs[:n], [next(out_t) if nz else Zero(a)
                       for nz, a in zip(out_nz, jaxpr.out_avals)]
 
 
+def _saveable(jaxpr, in_unknown, policy) -> list:
+    """The body's forward values that ``policy`` saves: the outputs of the
+    equations on known values only that it marks saveable."""
+    if policy is None:
+        return []
+    unknown = {v for v, u in zip(jaxpr.invars, in_unknown) if u}
+    saved = []
+    for e in jaxpr.eqns:
+        if any(type(v) is Var and v in unknown for v in e.inputs):
+            unknown.update(e.outputs)
+        elif policy(e.primitive, *[v.aval for v in e.inputs], **e.params):
+            saved.extend(e.outputs)
+    return saved
+
+
+def _used_invars(closed) -> list[bool]:
+    j = closed.jaxpr
+    used = {v for e in j.eqns for v in e.inputs if type(v) is Var}
+    used.update(v for v in j.outvars if type(v) is Var)
+    return [v in used for v in j.invars]
+
+
+def _recompute_then_linear(closed, unknowns):
+    """``closed`` as its recomputation (the equations on known inputs only),
+    then its part that reads the unknown inputs: split by partial evaluation,
+    so that an equation mixing both (the JVP of a ``scan``) is split too, and
+    transposing the backward remat meets only known or linear equations."""
+    known, unknown, _, _ = partial_eval_jaxpr(closed, unknowns, instantiate=True)
+    known_at = [i for i, u in enumerate(unknowns) if not u]
+    unknown_at = [i for i, u in enumerate(unknowns) if u]
+
+    def body(*ins):
+        res = eval_closed(known, *[ins[i] for i in known_at])
+        return eval_closed(unknown, *res, *[ins[i] for i in unknown_at])
+
+    return trace_to_jaxpr(body, list(closed.in_avals), transform="checkpoint")[0]
+
+
 def _remat_partial_eval(eqn, in_unknown):
-    """The known part computes only the known outputs; the unknown part takes
-    the known *inputs* as its only residuals and recomputes the rest."""
-    jaxpr = eqn.params["jaxpr"]
-    known, _, out_unknown, n_res = partial_eval_jaxpr(jaxpr, in_unknown)
+    """The known part computes the known outputs and the values the policy
+    saves; the unknown part takes those and the known inputs it needs as its
+    only residuals, and recomputes the rest."""
+    closed, policy = eqn.params["jaxpr"], eqn.params.get("policy")
+    body = closed.jaxpr
+    known, _, out_unknown, _ = partial_eval_jaxpr(closed, in_unknown)
     n_known = out_unknown.count(False)
-    known = dce_jaxpr(known, [True] * n_known + [False] * n_res)
+    saved = _saveable(body, in_unknown, policy)
+    # the backward body: saved values become inputs, their equations go
+    saved_set = set(saved)
+    eqns = [e for e in body.eqns if not any(v in saved_set for v in e.outputs)]
+    unknown = dce_jaxpr(ClosedJaxpr(
+        Jaxpr(body.constvars, [*body.invars, *saved], eqns, body.outvars), closed.consts),
+        out_unknown)
+    used = _used_invars(unknown)
+    n_in = len(body.invars)
+    keep_in = [u or unk for u, unk in zip(used[:n_in], in_unknown)]
+    used_saved = [v for v, u in zip(saved, used[n_in:]) if u]
+    uj = unknown.jaxpr
+    unknown = _recompute_then_linear(built(ClosedJaxpr(Jaxpr(uj.constvars, [
+        *[v for v, k in zip(body.invars, keep_in) if k], *used_saved], uj.eqns, uj.outvars),
+        unknown.consts)), [u for u, k in zip(in_unknown, keep_in) if k] + [False] * len(used_saved))
+    # the forward body: the known outputs, then the saved values
+    kj = known.jaxpr
+    known = dce_jaxpr(built(ClosedJaxpr(
+        Jaxpr(kj.constvars, kj.invars, kj.eqns, kj.outvars[:n_known] + used_saved),
+        known.consts)))
+    res_vars = [Var(v.aval) for v in used_saved]
     known_eqns = [Eqn(remat_p, [x for x, u in zip(eqn.inputs, in_unknown) if not u],
-                      [v for v, u in zip(eqn.outputs, out_unknown) if not u],
-                      dict(eqn.params, jaxpr=known))] if n_known else []
-    unknown_eqns = [Eqn(remat_p, eqn.inputs,
+                      [v for v, u in zip(eqn.outputs, out_unknown) if not u] + res_vars,
+                      dict(eqn.params, jaxpr=known))] if n_known or res_vars else []
+    unknown_eqns = [Eqn(remat_p, [x for x, k in zip(eqn.inputs, keep_in) if k] + res_vars,
                         [v for v, u in zip(eqn.outputs, out_unknown) if u],
-                        dict(eqn.params, jaxpr=dce_jaxpr(jaxpr, out_unknown)))]
+                        dict(eqn.params, jaxpr=unknown))]
     return known_eqns, unknown_eqns
 
 
@@ -762,12 +864,12 @@ remat_p.partial_eval = _remat_partial_eval
 
 
 @remat_p.def_transpose
-def _remat_transpose(cts, *args, jaxpr, prevent_cse):
+def _remat_transpose(cts, *args, jaxpr, prevent_cse, policy=None):
     linear = [is_undefined(x) for x in args]
     transposed = transpose_jaxpr(jaxpr, linear)
     outs = iter(remat_p.bind(*[x for x in args if not is_undefined(x)],
                              *[instantiate(c) for c in cts],
-                             jaxpr=transposed, prevent_cse=prevent_cse))
+                             jaxpr=transposed, prevent_cse=prevent_cse, policy=policy))
     return [next(outs) if lin else None for lin in linear]
 
 
@@ -780,7 +882,54 @@ remat_p.dce = _remat_dce
 
 
 @remat_p.def_batch
-def _remat_batch(axis_size, args, dims, jaxpr, prevent_cse):
+def _remat_batch(axis_size, args, dims, jaxpr, prevent_cse, policy=None):
     batched, out_dims = vmap_jaxpr(jaxpr, dims, axis_size)
     body, consts = hoist_consts(batched)
-    return remat_p.bind(*consts, *args, jaxpr=body, prevent_cse=prevent_cse), out_dims
+    return remat_p.bind(*consts, *args, jaxpr=body, prevent_cse=prevent_cse,
+                        policy=policy), out_dims
+
+
+# --- name (checkpoint_name) ------------------------------------------------------------
+# The identity, carrying a name that checkpoint policies read
+# (``save_only_these_names``). Transparent to differentiation, as in JAX: the
+# primal output is named, its tangent is not.
+
+def _name_impl(x, name):
+    return x
+
+
+name_p = Primitive("name")
+name_p.def_impl(_name_impl)
+
+
+@name_p.def_abstract_eval
+def _name_abstract_eval(x, name):
+    if not isinstance(name, str):
+        raise TypeError(f"checkpoint_name: the name must be a str, got {name!r}")
+    return x
+
+
+@name_p.def_jvp
+def _name_jvp(primals, tangents, name):
+    (x,), (x_dot,) = primals, tangents
+    return name_p.bind(x, name=name), x_dot
+
+
+@name_p.def_transpose
+def _name_transpose(ct, x, name):
+    return [ct]
+
+
+@name_p.def_batch
+def _name_batch(axis_size, args, dims, name):
+    return name_p.bind(args[0], name=name), dims[0]
+
+
+@name_p.def_emit
+def _name_emit(ctx, out_names, in_exprs, name):
+    return f"{out_names[0]} = {in_exprs[0]}"
+
+
+@name_p.def_cost
+def _name_cost(x, name):
+    return dict(flops=0, transcendentals=0)

@@ -1,8 +1,10 @@
 """Dead-code elimination: drop equations whose outputs nobody uses.
 
 Run on every transformed jaxpr. Primitives are pure, so liveness alone
-decides; unused constvars are dropped with their constants. Primitives with
-sub-jaxprs may prune those through their ``dce`` rule.
+decides, except for an ``effectful`` primitive (``debug_callback``) and an
+equation whose sub-jaxprs hold one: those are always kept. Unused constvars
+are dropped with their constants. Primitives with sub-jaxprs may prune those
+through their ``dce`` rule.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ftrans._recursion import allow_deep_recursion
-from ftrans.core import ClosedJaxpr, Jaxpr, Var, built
+from ftrans.core import ClosedJaxpr, Jaxpr, Var, built, subjaxprs
 from ftrans.transforms._memo import memoized
 
 
@@ -27,11 +29,11 @@ def dce_jaxpr(closed: ClosedJaxpr, used_outputs: Sequence[bool] | None = None
     for eqn in reversed(jaxpr.eqns):
         outs = eqn.outputs
         if len(outs) == 1:
-            if outs[0] not in live:
+            if outs[0] not in live and not has_effects(eqn):
                 continue
         else:
             used = [v in live for v in outs]
-            if not any(used):
+            if not any(used) and not has_effects(eqn):
                 continue
             if eqn.primitive.dce is not None and not all(used):
                 eqn = eqn.primitive.dce(eqn, used)
@@ -43,6 +45,15 @@ def dce_jaxpr(closed: ClosedJaxpr, used_outputs: Sequence[bool] | None = None
     consts = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if v in live]
     new = Jaxpr([v for v, _ in consts], jaxpr.invars, kept, outvars)
     return built(ClosedJaxpr(new, [c for _, c in consts]))
+
+
+def has_effects(eqn) -> bool:
+    """Whether ``eqn`` must run even if its outputs are unused: its primitive
+    is ``effectful``, or one of its sub-jaxprs holds such an equation."""
+    if getattr(eqn.primitive, "effectful", False):
+        return True
+    return any(has_effects(e) for sub in subjaxprs(eqn)
+               for e in getattr(sub, "jaxpr", sub).eqns)
 
 
 def dce_prune(closed: ClosedJaxpr, used_outputs: Sequence[bool]):

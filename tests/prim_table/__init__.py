@@ -25,7 +25,9 @@ class Case:
     linear_args: tuple = ()        # argument positions fn is linear in
     order: int = 2                 # derivative order checked (0: not differentiable)
     tol: float = 1e-5
-    dtypes: tuple = ()             # per-argument dtype (default float64)
+    dtypes: tuple = ()             # per-argument dtype (default float64); for a
+                                   # complex dtype the domain samples the real and
+                                   # the imaginary part independently
     name: str = ""                 # variant label
 
     @property
@@ -37,8 +39,10 @@ class Case:
         for i, shape in enumerate(self.arg_shapes):
             dtype = self.dtypes[i] if i < len(self.dtypes) else np.float64
             domain = self.domain[i] if isinstance(self.domain, tuple) else self.domain
-            x = (domain or normal)(rng, shape)
-            out.append(np.asarray(x).astype(dtype))
+            x = np.asarray((domain or normal)(rng, shape))
+            if np.dtype(dtype).kind == "c" and x.dtype.kind != "c":
+                x = x + 1j * np.asarray((domain or normal)(rng, shape))
+            out.append(x.astype(dtype))
         return tuple(out)
 
 
@@ -71,6 +75,11 @@ def distinct(rng, shape):
     return (rng.permutation(n).reshape(shape) + rng.uniform(0.1, 0.4, shape)) / max(n, 1)
 
 
+def complex_normal(rng, shape):
+    """Standard normal real and imaginary parts (for rows of any dtype)."""
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
 def integers(rng, shape):
     return rng.integers(-5, 6, shape)
 
@@ -85,6 +94,14 @@ def _gather_rows():
     rows = []
     for module in (elementwise, reductions, shape, sorting, linalg):
         rows.extend(module.CASES)
+    from tests.prim_table import fft
+    rows.extend(fft.CASES)
+    from tests.prim_table import special_functions
+    rows.extend(special_functions.CASES)
+    from tests.prim_table import random
+    rows.extend(random.CASES)
+    from tests.prim_table import effects
+    rows.extend(effects.CASES)
     try:
         from tests.prim_table import control
         rows.extend(control.CASES)

@@ -19,6 +19,7 @@ import numpy as np
 
 import ftrans
 from ftrans import lax
+from ftrans.ad_checkpoint import checkpoint_name
 from tests.prim_table import Case
 
 F, I = np.float64, np.int64
@@ -205,6 +206,9 @@ _cube.defvjp(lambda x: (x * x * x, x), lambda x, ct: (ct * 3.0 * x * x,))
 
 
 _remat_fn = ftrans.checkpoint(lambda x, y: lax.sin(lax.sin(x) * y) * x)
+_remat_policy_fn = ftrans.checkpoint(
+    lambda x, y: lax.sin(checkpoint_name(lax.sin(x) * y, "a")) * x,
+    policy=ftrans.checkpoint_policies.save_only_these_names("a"))
 
 
 # --- jit_call (a jitted function called on tracers) ---------------------------------
@@ -243,6 +247,10 @@ CASES = [
     Case("custom_vjp_call", _cube, ((4,),), ref=lambda x: x ** 3, order=0),
     Case("remat", _remat_fn, ((3,), (3,)),
          ref=lambda x, y: np.sin(np.sin(x) * y) * x),
+    Case("remat", _remat_policy_fn, ((3,), (3,)),
+         ref=lambda x, y: np.sin(np.sin(x) * y) * x, name="policy"),
+    Case("name", lambda x: checkpoint_name(x, "a"), ((2, 3),), ref=lambda x: x,
+         linear_args=(0,)),
     Case("jit_call", _jitted, ((3,), (3,)), ref=lambda x, y: np.sin(x) * y + np.exp(x)),
     Case("jit_call", _jitted_linear, ((2, 3), (2, 3)), ref=lambda x, y: 2.0 * x - y,
          linear_args=(0, 1), name="linear"),

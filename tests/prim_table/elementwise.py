@@ -277,3 +277,59 @@ CASES += [
     Case("exp", lax.exp, ((3, 0),), ref=np.exp, name="zero_size"),
     Case("mul", lax.mul, ((0,), (0,)), ref=np.multiply, name="zero_size"),
 ]
+
+
+# --- complex: the complex-number primitives, and every primitive numpy defines on
+# complex operands, with complex128 samples (real and imaginary parts drawn from
+# the domain independently: "positive" keeps log and sqrt off their branch cut).
+# Derivatives are checked against complex finite differences; linear rows check
+# the transpose under JAX's pairing Re(sum(u * v)).
+C64, C128 = np.complex64, np.complex128
+_MASK = np.random.default_rng(7).integers(0, 2, S).astype(bool)
+CASES += [
+    Case("real", lax.real, (S,), ref=np.real, dtypes=(C128,), linear_args=(0,)),
+    Case("imag", lax.imag, (S,), ref=np.imag, dtypes=(C128,), linear_args=(0,)),
+    Case("conj", lax.conj, (S,), ref=np.conj, dtypes=(C128,), linear_args=(0,)),
+    Case("conj", lax.conj, (S,), ref=lambda x: x.astype(C128), linear_args=(0,),
+         name="of_float"),
+    Case("complex", lax.complex, (S, S), ref=lambda x, y: x + 1j * y, linear_args=(0, 1)),
+    Case("complex", lax.complex, (S, ()), ref=lambda x, y: x + 1j * y, linear_args=(0, 1),
+         name="scalar_rhs"),
+    Case("real", lax.real, (S,), ref=np.real, dtypes=(C64,), order=0, name="c64"),
+    Case("conj", lax.conj, (S,), ref=np.conj, dtypes=(C64,), order=0, name="c64"),
+    Case("complex", lax.complex, (S, S), ref=lambda x, y: x + 1j * y, dtypes=(F32, F32),
+         order=0, name="f32"),
+]
+COMPLEX_UNARY = [  # (name, fn, numpy reference, domain of both parts)
+    *[(p, fn, ref, dom) for p, fn, ref, dom in UNARY
+      if p not in ("erf", "erfc", "abs")],
+    ("abs", lax.abs, np.abs, normal),
+    ("sign", lax.sign, np.sign, normal),
+    ("integer_pow", lambda x: lax.integer_pow(x, 3), lambda x: x ** 3, normal),
+    ("integer_pow", lambda x: lax.integer_pow(x, -2), lambda x: x ** -2.0, away_from_zero),
+    ("neg", lax.neg, np.negative, normal),
+]
+CASES += [Case(p, fn, (S,), ref=ref, domain=dom, dtypes=(C128,), name="complex",
+               linear_args=(0,) if p == "neg" else ())
+          for p, fn, ref, dom in COMPLEX_UNARY]
+CASES += [Case(p, fn, shapes, ref=ref, domain=dom, dtypes=(C128, C128), name="complex",
+               linear_args=lin)
+          for p, fn, ref, shapes, dom, lin in [
+              ("add", lax.add, np.add, (S, S), None, (0, 1)),
+              ("sub", lax.sub, np.subtract, (S, ()), None, (0, 1)),
+              ("mul", lax.mul, np.multiply, (S, S), None, (0, 1)),
+              ("mul", lax.mul, np.multiply, ((), S), None, (0, 1)),
+              ("div", lax.div, np.divide, (S, S), (normal, away_from_zero), (0,)),
+              ("pow", lax.pow, np.power, (S, S), (positive, normal), ()),
+              ("select_n", lambda x, y: lax.select_n(_MASK, x, y),
+               lambda x, y: np.where(_MASK, y, x), (S, S), None, (0, 1)),
+          ]]
+CASES += [
+    Case("convert_element_type", _convert(C128), (S,), ref=lambda x: x.astype(C128),
+         linear_args=(0,), name="f64_to_c128"),
+    Case("convert_element_type", _convert(F64), (S,), ref=np.real, dtypes=(C128,),
+         linear_args=(0,), name="c128_to_f64"),
+    Case("convert_element_type", _convert(C64), (S,), ref=lambda x: x.astype(C64),
+         dtypes=(C128,), order=0, name="c128_to_c64"),
+    Case("eq", lax.eq, (S, S), ref=np.equal, dtypes=(C128, C128), order=0, name="complex"),
+]

@@ -128,3 +128,27 @@ CASES += [
     Case("cumprod", lambda x: lax.cumprod(x, 0), ((0, 2),),
          ref=lambda x: np.cumprod(x, 0), name="zero_size"),
 ]
+
+# complex operands (real and imaginary parts sampled independently)
+C128 = np.complex128
+CASES += [
+    Case("reduce_sum", lambda x: lax.reduce_sum(x, (0, 2)), ((3, 4, 5),),
+         ref=lambda x: x.sum((0, 2)), linear_args=(0,), dtypes=(C128,), name="complex"),
+    Case("reduce_prod", lambda x: lax.reduce_prod(x, (1,)), ((3, 5),),
+         ref=lambda x: np.prod(x, 1), domain=away_from_zero, dtypes=(C128,),
+         name="complex"),
+    Case("cumsum", lambda x: lax.cumsum(x, 1, reverse=True), ((3, 4),),
+         ref=lambda x: np.cumsum(x[:, ::-1], 1)[:, ::-1], linear_args=(0,),
+         dtypes=(C128,), name="complex"),
+    Case("cumprod", lambda x: lax.cumprod(x, 1), ((3, 4),),
+         ref=lambda x: np.cumprod(x, 1), domain=away_from_zero, dtypes=(C128,),
+         name="complex"),
+    Case("reduce_max", lambda x: lax.reduce_max(x, (1,)), ((3, 4),),
+         ref=lambda x: np.max(x, 1), domain=distinct, dtypes=(C128,), name="complex"),
+    Case("cummax", lambda x: lax.cummax(x, 1), ((3, 4),),
+         ref=lambda x: np.maximum.accumulate(x, 1), domain=distinct, dtypes=(C128,),
+         name="complex"),
+    Case("cummin", lambda x: lax.cummin(x, 0), ((3, 4),),
+         ref=lambda x: np.minimum.accumulate(x, 0), domain=distinct, dtypes=(C128,),
+         name="complex"),
+]

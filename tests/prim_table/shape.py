@@ -252,3 +252,41 @@ CASES = [
     Case("iota", lambda: lax.iota(np.float64, 5, 0), (),
          ref=lambda: np.arange(5.0), order=0, name="float"),
 ]
+
+# complex operands (real and imaginary parts sampled independently)
+C = np.complex128
+CASES += [
+    Case("broadcast_in_dim", lambda x: lax.broadcast_in_dim(x, (2, 3, 4), (1,)),
+         ((3,),), ref=lambda x: np.broadcast_to(x[None, :, None], (2, 3, 4)),
+         linear_args=(0,), dtypes=(C,), name="complex"),
+    Case("reshape", lambda x: lax.reshape(x, (2, 6)), ((3, 4),),
+         ref=lambda x: x.reshape(2, 6), linear_args=(0,), dtypes=(C,), name="complex"),
+    Case("transpose", lambda x: lax.transpose(x, (2, 0, 1)), ((2, 3, 4),),
+         ref=lambda x: x.transpose(2, 0, 1), linear_args=(0,), dtypes=(C,),
+         name="complex"),
+    Case("concatenate", lambda a, b: lax.concatenate([a, b], -1), ((3, 1), (3, 4)),
+         ref=lambda a, b: np.concatenate([a, b], 1), linear_args=(0, 1), dtypes=(C, C),
+         name="complex"),
+    Case("pad", lambda x, v: lax.pad(x, v, PAD), ((3, 4), ()),
+         ref=lambda x, v: _ref_pad(x, v, PAD), linear_args=(0, 1), dtypes=(C, C),
+         name="complex"),
+    Case("slice", lambda x: lax.slice(x, (1, 0), (5, 6), (2, 4)), ((6, 6),),
+         ref=lambda x: x[1:5:2, 0:6:4], linear_args=(0,), dtypes=(C,), name="complex"),
+    Case("dynamic_slice", lambda x: lax.dynamic_slice(x, [1, 2], (2, 3)), ((5, 6),),
+         ref=lambda x: x[1:3, 2:5], linear_args=(0,), dtypes=(C,), name="complex"),
+    Case("dynamic_update_slice", lambda x, u: lax.dynamic_update_slice(x, u, [1, 5]),
+         ((5, 6), (2, 3)), ref=lambda x, u: _ref_dynamic_update_slice(x, u, (1, 5)),
+         linear_args=(0, 1), dtypes=(C, C), name="complex"),
+    Case("gather", lambda x: lax.gather(x, DUP, 0), ((5, 3),),
+         ref=lambda x: x[DUP], linear_args=(0,), dtypes=(C,), name="complex"),
+    Case("rev", lambda x: lax.rev(x, (0, 1)), ((3, 4),), ref=lambda x: x[::-1, ::-1],
+         linear_args=(0,), dtypes=(C,), name="complex"),
+]
+CASES += [
+    Case("scatter_add", lambda x, u: lax.scatter_add(x, DUP, u, 0), ((5, 3), (4, 3)),
+         ref=lambda x, u: _ref_scatter(np.add, x, DUP, u, 0), linear_args=(0, 1),
+         dtypes=(C, C), name="complex"),
+    Case("scatter_mul", lambda x, u: lax.scatter_mul(x, DUP, u, 0), ((5, 3), (4, 3)),
+         ref=lambda x, u: _ref_scatter(np.multiply, x, DUP, u, 0), dtypes=(C, C),
+         name="complex"),
+]
