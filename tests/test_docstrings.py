@@ -9,13 +9,15 @@ import ftrans
 import ftrans.lax
 import ftrans.nn
 import ftrans.numpy
+import ftrans.numpy.fft
 import ftrans.numpy.linalg
+import ftrans.scipy.linalg
 import ftrans.test_util
 import ftrans.tree_util
 import ftrans.viz
 
-MODULES = [ftrans, ftrans.lax, ftrans.numpy, ftrans.numpy.linalg, ftrans.nn,
-           ftrans.tree_util, ftrans.test_util, ftrans.viz]
+MODULES = [ftrans, ftrans.lax, ftrans.numpy, ftrans.numpy.linalg, ftrans.numpy.fft,
+           ftrans.nn, ftrans.tree_util, ftrans.test_util, ftrans.viz, ftrans.scipy.linalg]
 
 
 def _public(module):

@@ -1,6 +1,7 @@
 """Special primitives: ``stop_gradient``, the calls of user-defined derivative
 rules (``custom_jvp_call``, ``custom_vjp_call`` and its linear part
-``custom_lin``), and ``remat`` (checkpointing).
+``custom_lin``), ``remat`` (checkpointing, with its saving policy) and
+``name`` (``checkpoint_name``, the identity that name-based policies read).
 
 A custom function's equation carries its body (``call_jaxpr``) and its
 user's rule as a ``JvpRule`` / ``VjpRule``, which traces the rule into jaxprs
