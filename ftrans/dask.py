@@ -98,12 +98,15 @@ class _Kernel:
         self.token = token or uuid.uuid4().hex
         self.store: dict = {}
         self._jitted = None
+        self._lock = threading.Lock()
 
     @property
     def jitted(self):
         if self._jitted is None:
-            from ftrans.jit import jit
-            self._jitted = jit(self.build(self.store, *self.recipe))
+            with self._lock:  # worker threads share one jitted function
+                if self._jitted is None:
+                    from ftrans.jit import jit
+                    self._jitted = jit(self.build(self.store, *self.recipe))
         return self._jitted
 
     def __call__(self, params, *blocks) -> list:
@@ -149,7 +152,7 @@ def _check_scalar(out, fun, rows):
 
 def _build_loss_chunk(store, fun, n, argnums, batch_argnums, order):
     """The per-chunk function of value_and_grad (order 1) or hvp (order 2)."""
-    import ftrans
+    from ftrans import api
 
     def chunk(params, *blocks):
         if order == 2:
@@ -168,9 +171,9 @@ def _build_loss_chunk(store, fun, n, argnums, batch_argnums, order):
         primals = tuple(args[i] for i in argnums)
         pos = tuple(range(len(argnums)))
         if order == 1:
-            out = ftrans.value_and_grad(f, argnums=pos)(*primals)
+            out = api.value_and_grad(f, argnums=pos)(*primals)
         else:
-            _, out = ftrans.jvp(ftrans.grad(f, argnums=pos), primals, tangents)
+            _, out = api.jvp(api.grad(f, argnums=pos), primals, tangents)
         leaves, store["tree"] = tree_flatten(out)
         return leaves
 
@@ -270,6 +273,8 @@ class _Plan:
         self.params = tuple(params)
         self.row_chunks = tuple(int(c) for c in first.chunks[0])
         self.rows = int(sum(self.row_chunks))
+        if not self.rows:
+            raise ValueError(f"{where}: batch argument {names[batch[0]]} has no rows")
 
     def lower(self, kernel: _Kernel, params) -> dict:
         """Trace (and compile) the kernel once per distinct chunk length, on
@@ -282,8 +287,11 @@ class _Plan:
         return avals
 
     def blocks(self) -> list[tuple]:
-        """Per chunk, the tuple of delayed blocks of every batch argument."""
-        cols = [x.to_delayed().reshape(-1) for x in self.arrays]
+        """Per chunk, the tuple of delayed blocks of every batch argument. The
+        arrays' graphs are not optimized: dask's fusion would copy a task that
+        makes the chunks of two arguments at once (X and y from one generator)
+        into each of them, and run it twice."""
+        cols = [x.to_delayed(optimize_graph=False).reshape(-1) for x in self.arrays]
         return list(zip(*cols))
 
 
@@ -336,7 +344,7 @@ def _finish(leaves, tree, scale, shapes_dtypes):
     return tree_unflatten(tree, out)
 
 
-def _reduced_call(where, kernel, plan, params, reduce, split_every, compute):
+def _reduced_call(kernel, plan, params, reduce, split_every, compute):
     dask, _ = _import_dask()
     avals = plan.lower(kernel, params)
     pnode = _params_node(params)
@@ -368,7 +376,8 @@ def value_and_grad(loss: Callable, argnums: int | Sequence[int] = 0,
     along axis 0 only, all with the same chunks; the other arguments are
     parameters, in memory, sent to the workers once per call. The per-chunk
     value and gradient are traced once per chunk shape -- the ragged last
-    chunk gets its own trace, no padding -- compiled with ``ftrans.jit`` and
+    chunk gets its own trace, no padding; on a distributed cluster each worker
+    process traces once per chunk shape too -- compiled with ``ftrans.jit`` and
     run on every chunk; the results are summed with a tree reduction of
     ``split_every`` inputs per node, so the graph has O(number of chunks)
     tasks.
@@ -404,8 +413,7 @@ def value_and_grad(loss: Callable, argnums: int | Sequence[int] = 0,
         key = (plan.n, plan.batch)
         if key not in kernels:
             kernels[key] = _Kernel(_build_loss_chunk, (loss, plan.n, diff, plan.batch, 1))
-        out = _reduced_call(where, kernels[key], plan, plan.params, reduce, split_every,
-                            compute)
+        out = _reduced_call(kernels[key], plan, plan.params, reduce, split_every, compute)
         if compute:
             return (out[0], out[1][0]) if single else out
         dask, _ = _import_dask()
@@ -492,7 +500,7 @@ def hvp(loss: Callable, argnums: int | Sequence[int] = 0,
         if key not in kernels:
             kernels[key] = _Kernel(_build_loss_chunk, (loss, plan.n, diff, plan.batch, 2))
         params = (plan.params, tuple(checked))
-        out = _reduced_call(where, kernels[key], plan, params, reduce, split_every, compute)
+        out = _reduced_call(kernels[key], plan, params, reduce, split_every, compute)
         if compute:
             return out[0] if single else out
         dask, _ = _import_dask()
@@ -596,9 +604,13 @@ def eval_jaxpr(closed: ClosedJaxpr, *args: Any) -> list:
     is computed. Returns the list of outputs (dask arrays, or numpy arrays for
     outputs that depend on no argument).
 
-    A primitive dask cannot run lazily (``ftrans.dask.UNSUPPORTED`` lists them
-    with the reason) raises ``NotImplementedError`` naming it, before anything
-    is evaluated.
+    Elementwise primitives whose impls index into numpy buffers (``erf``,
+    the special functions, ``real``/``imag``/``complex``) run per block;
+    ``cond`` on a predicate computed from dask arrays runs every branch and
+    selects, as ``vmap`` does; ``scan`` unrolls into the graph. A primitive
+    dask cannot run lazily (``ftrans.dask.UNSUPPORTED`` lists them with the
+    reason) raises ``NotImplementedError`` naming it, before anything is
+    evaluated.
 
     >>> import numpy as np, dask.array as da, ftrans, ftrans.numpy as jnp
     >>> closed = ftrans.make_jaxpr(lambda x: jnp.sin(x).sum(0))(np.zeros((4, 2)))
@@ -758,7 +770,9 @@ def _pad(ins, *, padding_config):
 
 def _select_n(ins):
     which, *cases = ins
-    if len(cases) <= 2 or not _is_dask(which):
+    if len(cases) == 1:  # the impl copies with np.asarray; dask arrays are immutable
+        return cases[0]
+    if len(cases) == 2 or not _is_dask(which):
         from ftrans.prims.elementwise import select_n_p
         return select_n_p.impl(*ins)
     return np.choose(which.astype(np.int64), cases)  # dask's choose (NEP 18)

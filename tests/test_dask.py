@@ -168,6 +168,30 @@ def test_traced_once_per_chunk_shape():
     assert sorted(traces) == [(3, 5), (100, 5)]
 
 
+_GENERATED = []
+
+
+def _make_block(i, rows):
+    _GENERATED.append(i)
+    rng = np.random.default_rng(i)
+    X = rng.standard_normal((rows, 3))
+    return X, (X[:, 0] > 0).astype(float)
+
+
+def test_a_shared_generator_runs_once_per_chunk():
+    """X and y made by one task per chunk: that task is not copied into each."""
+    blocks = [dask.delayed(_make_block, pure=True)(i, 50) for i in range(4)]
+    X = da.concatenate([da.from_delayed(b[0], (50, 3), float) for b in blocks])
+    y = da.concatenate([da.from_delayed(b[1], (50,), float) for b in blocks])
+    _GENERATED.clear()
+    with dask.config.set(scheduler="threads"):
+        got = fd.grad(logistic, batch_argnums=(1, 2))(np.ones(3), X, y)
+    assert sorted(_GENERATED) == [0, 1, 2, 3]
+    Xm = np.concatenate([_make_block(i, 50)[0] for i in range(4)])
+    ym = np.concatenate([_make_block(i, 50)[1] for i in range(4)])
+    _close(got, ftrans.grad(logistic)(np.ones(3), Xm, ym))
+
+
 # --- the graph --------------------------------------------------------------------
 
 def _lazy_graph(n_chunks, params):
