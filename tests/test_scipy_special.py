@@ -66,10 +66,8 @@ def test_unary_against_scipy(i):
     assert_close(ours(x), theirs(x), rtol, atol)
 
 
-@pytest.mark.xfail(strict=True, reason="lax.logistic's impl (0.5 tanh(x/2) + 0.5, in "
-                   "ftrans/prims/elementwise.py) loses relative accuracy for x << 0: "
-                   "1.6e-4 at x = -30")
 def test_expit_left_tail():
+    # (lax.logistic was once 0.5 tanh(x/2) + 0.5: 1.6e-4 relative error at x = -30)
     x = np.linspace(-40, -5, 50)
     assert_close(S.expit(x), sp.expit(x), 1e-13)
 

@@ -702,19 +702,15 @@ def rsqrt(x: ArrayLike) -> Array:
 
 
 def _logistic_impl(x):
-    return 0.5 * np.tanh(0.5 * x) + 0.5  # no overflow of exp(-x) for large -x
-
-
-def _logistic_emit(ctx, out_names, in_exprs):
-    return f"{out_names[0]} = 0.5 * np.tanh(0.5 * {in_exprs[0]}) + 0.5"
-
-
-_logistic_emit.accepts_out = True  # a fresh array, never a view
+    x = np.asarray(x)
+    if x.dtype.kind == "c":
+        return 1 / (1 + np.exp(-x))
+    e = np.exp(-np.abs(x))  # never overflows; exact in the far left tail too
+    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 logistic_p = unary("logistic", _logistic_impl,
                    derivative=lambda x, y: mul(y, sub(_one(x), y)))
-logistic_p.def_emit(_logistic_emit)
 
 
 def logistic(x: ArrayLike) -> Array:
