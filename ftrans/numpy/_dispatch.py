@@ -33,12 +33,14 @@ import numpy as np
 
 import ftrans.numpy as jnp
 from ftrans.core import get_aval
+from ftrans.errors import ConcretizationError
 from ftrans.tracing import Tracer
 
 __all__ = ["TABLE", "array_function", "array_ufunc"]
 
 # numpy functions and ufuncs that ftrans.numpy implements under the same name
-# (``linalg.`` names live in ``numpy.linalg`` / ``ftrans.numpy.linalg``).
+# (``linalg.`` and ``fft.`` names live in ``numpy.linalg`` / ``numpy.fft`` and
+# ``ftrans.numpy.linalg`` / ``ftrans.numpy.fft``).
 _SAME_NAME = """
     abs absolute acos acosh add arccos arccosh arcsin arcsinh arctan arctan2
     arctanh asin asinh atan atan2 atanh bitwise_and bitwise_invert bitwise_not
@@ -68,9 +70,30 @@ _SAME_NAME = """
     transpose tri tril triu unravel_index unstack var vdot vsplit vstack where
     zeros zeros_like
 
-    linalg.cholesky linalg.det linalg.inv linalg.matrix_norm
-    linalg.matrix_transpose linalg.norm linalg.slogdet linalg.solve
+    bitwise_count bitwise_left_shift bitwise_right_shift frexp gcd lcm ldexp
+    left_shift matvec modf nextafter right_shift spacing vecmat
+
+    apply_along_axis apply_over_axes argpartition array_equiv bincount block
+    choose convolve corrcoef correlate cov cumulative_prod delete
+    diag_indices_from digitize ediff1d einsum_path extract fromfunction gradient
+    histogram histogram2d histogram_bin_edges histogramdd i0 insert interp
+    intersect1d isin lexsort nanargmax nanargmin nancumprod nancumsum nanmedian
+    nanpercentile nanquantile packbits partition piecewise poly polyadd polyder
+    polyfit polyint polymul polysub resize rollaxis roots setdiff1d
+    setxor1d sort_complex trapezoid tril_indices_from trim_zeros
+    triu_indices_from union1d unique unique_all unique_counts unique_inverse
+    unique_values unpackbits unwrap vander
+
+    linalg.cholesky linalg.cond linalg.det linalg.eig linalg.eigh
+    linalg.eigvals linalg.eigvalsh linalg.inv linalg.lstsq linalg.matrix_norm
+    linalg.matrix_power linalg.matrix_rank linalg.matrix_transpose
+    linalg.multi_dot linalg.norm linalg.pinv linalg.qr linalg.slogdet
+    linalg.solve linalg.svd linalg.svdvals linalg.tensorinv linalg.tensorsolve
     linalg.vector_norm
+
+    fft.fft fft.fft2 fft.fftn fft.fftshift fft.hfft fft.ifft fft.ifft2
+    fft.ifftn fft.ifftshift fft.ihfft fft.irfft fft.irfft2 fft.irfftn fft.rfft
+    fft.rfft2 fft.rfftn
 """
 
 # ufunc methods that ftrans.numpy expresses by another name. Every binary
@@ -95,8 +118,22 @@ _HINTS = {
     "putmask": "it writes into its argument in place; use jnp.where(mask, values, a)",
     "fill_diagonal": "it writes into its argument in place; use "
                      "a.at[jnp.diag_indices(n)].set(v)",
-    "apply_along_axis": "use ftrans.vmap over the other axes",
-    "piecewise": "use jnp.where or jnp.select",
+    "put_along_axis": "it writes into its argument in place; use "
+                      "jnp.put_along_axis(arr, indices, values, axis, inplace=False)",
+    "save": "a traced array has no values to write yet; save the transformed "
+            "function's result",
+    "savez": "a traced array has no values to write yet; save the transformed "
+             "function's result",
+    "array_str": "a traced array has no values to format yet; use ftrans.debug.print "
+                 "or format the transformed function's result",
+    "array_repr": "a traced array has no values to format yet; use ftrans.debug.print "
+                  "or format the transformed function's result",
+}
+
+# Rows whose ``ftrans.numpy`` function needs a keyword to compute numpy's
+# result (it follows JAX by default).
+_NUMPY_KEYWORDS: dict[str, dict[str, Any]] = {
+    "linalg.lstsq": {"numpy_resid": True},  # numpy: no residuals unless rank == n < m
 }
 
 _NO_VALUE = inspect.Parameter.empty  # "no default" in a signature
@@ -132,9 +169,30 @@ def _jnp_attr(name: str):
     return obj
 
 
+def _twin(np_name: str) -> Callable:
+    """The ``ftrans.numpy`` function a TABLE row calls (with the keywords of
+    ``_NUMPY_KEYWORDS`` set, keeping its name and signature)."""
+    fn = _jnp_attr(TABLE[np_name])
+    fixed = _NUMPY_KEYWORDS.get(np_name)
+    if not fixed:
+        return fn
+    spelled = ", ".join(f"{k}={v!r}" for k, v in fixed.items())
+
+    @functools.wraps(fn)
+    def numpy_rule(*args, **kwargs):
+        try:
+            return fn(*args, **fixed, **kwargs)
+        except ConcretizationError as e:
+            raise ConcretizationError(
+                f"np.{np_name} computes numpy's result, as ftrans.numpy.{TABLE[np_name]}"
+                f"(..., {spelled}), which needs concrete values; call "
+                f"ftrans.numpy.{TABLE[np_name]} without {spelled} (JAX's rule) under jit. "
+                f"{e}") from e
+    return numpy_rule
+
+
 # (numpy function or ufunc, method) -> ftrans.numpy function
-_LOOKUP: dict[tuple[Any, str], Callable] = {
-    _resolve(np_name): _jnp_attr(jnp_name) for np_name, jnp_name in TABLE.items()}
+_LOOKUP: dict[tuple[Any, str], Callable] = {_resolve(name): _twin(name) for name in TABLE}
 
 
 def array_ufunc(self: Tracer, ufunc: np.ufunc, method: str, *inputs, **kwargs):
@@ -232,7 +290,9 @@ def _keywords(label, fn, kwargs, values) -> dict:
 
 def _bind(label, signature, fn, args, kwargs):
     """numpy's arguments as a call of ``fn``. Arguments given by position stay
-    positional up to the first one dropped; the others go by name. A numpy-only
+    positional up to the first one dropped or named differently by ``fn``
+    (``np.histogram(a, bins, range, density)`` against ``jnp.histogram(a,
+    bins, range, weights, density)``); the others go by name. A numpy-only
     argument that changes nothing is dropped; any other that ``fn`` does not
     take is an error."""
     bound = signature.bind(*args, **kwargs)
@@ -252,8 +312,9 @@ def _bind(label, signature, fn, args, kwargs):
             if name not in accepted and _changes_nothing(name, v, p.default):
                 continue
             if index < len(args) and index == len(pos) and p.kind in (
-                    p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                pos.append(v)  # by position, whatever ftrans.numpy names it
+                    p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and _same_place(
+                    fn, index, name):
+                pos.append(v)  # by position
             elif name in accepted:
                 kw[name] = v
             else:
@@ -310,6 +371,35 @@ class _Everything:
 
 
 @functools.lru_cache(maxsize=None)
+def _positional_names(fn) -> tuple[str, ...] | None:
+    """``fn``'s positional parameters up to its ``*args`` (None: unknown)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            names.append("*")
+            break
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+    return tuple(names)
+
+
+def _same_place(fn, index: int, name: str) -> bool:
+    """Whether numpy's positional parameter ``name`` at ``index`` is ``fn``'s
+    parameter at that place: the same name, ``fn``'s ``*args``, or the first
+    (``np.real(val)`` is ``jnp.real(x)``)."""
+    names = _positional_names(fn)
+    if names is None or index == 0:
+        return True
+    if "*" in names[:index + 1]:
+        return True
+    return index < len(names) and names[index] == name
+
+
+@functools.lru_cache(maxsize=None)
 def _numpy_signature(func) -> inspect.Signature:
     return inspect.signature(func)
 
@@ -327,7 +417,8 @@ def _plain_positional(func, fn) -> int:
         if p.kind is p.VAR_POSITIONAL:
             return sys.maxsize
         if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.name == "out" or (
-                p.name in _NUMPY_ONLY and p.name not in _accepted(fn)):
+                p.name in _NUMPY_ONLY and p.name not in _accepted(fn)) or not _same_place(
+                fn, count, p.name):
             break
         count += 1
     return count

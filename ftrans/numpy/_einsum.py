@@ -11,7 +11,7 @@ import string
 from typing import Any
 
 from ftrans.numpy import _linalg_ops
-from ftrans.typing import Array
+from ftrans.typing import Array, ArrayLike
 
 __all__ = ["einsum"]
 
@@ -32,7 +32,7 @@ def _sublist_to_str(sub, name_of) -> str:
     return "".join(out)
 
 
-def einsum(subscripts: Any, *operands: Any, optimize: bool | str | None = None,
+def einsum(subscripts: Any, *operands: ArrayLike, optimize: bool | str | None = None,
            precision: Any = None, preferred_element_type: Any = None, **kw: Any) -> Array:
     """Einstein summation, as ``numpy.einsum``: the string form (``"ij,jk->ik"``,
     implicit outputs, ``...``, repeated labels) and the interleaved form

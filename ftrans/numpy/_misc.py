@@ -240,7 +240,7 @@ def from_dlpack(x: Any, /, *, device: Any = None, copy: bool | None = None) -> A
     return _out(np.from_dlpack(x))
 
 
-def einsum_path(subscripts: Any, /, *operands: Any, optimize: Any = "auto") -> tuple:
+def einsum_path(subscripts: Any, /, *operands: ArrayLike, optimize: Any = "auto") -> tuple:
     """numpy's contraction order for the ``einsum`` (computed from shapes only).
 
     >>> import numpy as np, ftrans.numpy as jnp

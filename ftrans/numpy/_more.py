@@ -1573,7 +1573,7 @@ def resize(a: ArrayLike, new_shape: Shape) -> Array:
     return jnp.reshape(jnp.tile(flat, reps)[:total], shape)
 
 
-def block(arrays: ArrayLike | list) -> Array:
+def block(arrays: list | ArrayLike) -> Array:
     """An array assembled from nested lists of blocks (the innermost lists join
     along the last axis), as ``numpy.block``.
 

@@ -256,7 +256,8 @@ def expm(A: ArrayLike, *, upper_triangular: bool = False, max_squarings: int = 1
 
 
 def expm_frechet(A: ArrayLike, E: ArrayLike, method: str | None = None,
-                 compute_expm: bool = True, check_finite: bool = True):
+                 compute_expm: bool = True, check_finite: bool = True
+                 ) -> Array | tuple[Array, Array]:
     """Fréchet derivative of ``expm`` at ``A`` in direction ``E``, as
     ``scipy.linalg.expm_frechet``: ``(expm(A), L(A, E))``, or ``L(A, E)``
     alone when not ``compute_expm``.
