@@ -702,15 +702,23 @@ def rsqrt(x: ArrayLike) -> Array:
 
 
 def _logistic_impl(x):
-    x = np.asarray(x)
-    if x.dtype.kind == "c":
+    if np.iscomplexobj(x):
         return 1 / (1 + np.exp(-x))
     e = np.exp(-np.abs(x))  # never overflows; exact in the far left tail too
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
+def _logistic_emit(ctx, out_names, in_exprs):
+    (y,), (x,) = out_names, in_exprs
+    if ctx.in_avals[0].dtype.kind == "c":
+        return f"{y} = 1 / (1 + np.exp(-{x}))"
+    e = ctx.fresh("e")
+    return f"{e} = np.exp(-np.abs({x}))\n{y} = np.where({x} >= 0, 1, {e}) / (1 + {e})"
+
+
 logistic_p = unary("logistic", _logistic_impl,
                    derivative=lambda x, y: mul(y, sub(_one(x), y)))
+logistic_p.def_emit(_logistic_emit)
 
 
 def logistic(x: ArrayLike) -> Array:
