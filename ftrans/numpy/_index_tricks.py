@@ -21,7 +21,7 @@ __all__ = ["r_", "c_", "mgrid", "ogrid", "s_", "index_exp"]
 
 
 def _np():
-    import ftrans.numpy as jnp
+    from ftrans.numpy import _ns as jnp
     return jnp
 
 

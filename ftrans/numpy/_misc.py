@@ -28,6 +28,14 @@ __all__ = ["can_cast", "isdtype", "isscalar", "iterable", "array_repr", "array_s
            "frombuffer", "fromstring", "fromfile", "fromiter", "from_dlpack", "ufunc",
            "frompyfunc", "einsum_path"]
 
+
+def _at(x):
+    """``x.at`` for a traced or a plain numpy array (raw functions of the
+    namespace may return ``numpy.ndarray``s, which have no ``.at``)."""
+    from ftrans.array import leave
+    from ftrans.tracing import Tracer as _T
+    return (x if type(x) is _T else leave(np.asarray(x))).at
+
 double = np.float64
 single = np.float32
 float_ = np.float64
@@ -151,7 +159,7 @@ def array_str(a: ArrayLike, max_line_width: int | None = None, precision: int | 
 
 
 def _out(x):
-    import ftrans.numpy as jnp
+    from ftrans.numpy import _ns as jnp
     return jnp.asarray(x)
 
 
@@ -296,7 +304,7 @@ class ufunc:
 
     def outer(self, A: ArrayLike, B: ArrayLike, /) -> Array:
         self._binary("outer")
-        import ftrans.numpy as jnp
+        from ftrans.numpy import _ns as jnp
         a, b = jnp.asarray(A), jnp.asarray(B)
         return self(jnp.reshape(a, get_aval(a).shape + (1,) * get_aval(b).ndim), b)
 
@@ -304,7 +312,7 @@ class ufunc:
                out: None = None, keepdims: bool = False, initial: Any = None,
                where: None = None) -> Array:
         self._binary("reduce")
-        import ftrans.numpy as jnp
+        from ftrans.numpy import _ns as jnp
         from ftrans._lax_extras import reduce as lax_reduce
         x = jnp.asarray(a) if dtype is None else jnp.asarray(a).astype(dtype)
         nd = get_aval(x).ndim
@@ -328,7 +336,7 @@ class ufunc:
     def accumulate(self, a: ArrayLike, axis: int = 0, dtype: DTypeLike | None = None,
                    out: None = None) -> Array:
         self._binary("accumulate")
-        import ftrans.numpy as jnp
+        from ftrans.numpy import _ns as jnp
         from ftrans._lax_extras import associative_scan
         x = jnp.asarray(a) if dtype is None else jnp.asarray(a).astype(dtype)
         return associative_scan(self._func, x, axis=axis)
@@ -338,11 +346,11 @@ class ufunc:
         if inplace:
             raise ValueError(f"{self.__name__}.at: inplace=True is not possible on "
                              "immutable arrays")
-        import ftrans.numpy as jnp
+        from ftrans.numpy import _ns as jnp
         x = jnp.asarray(a)
         cur = x[indices]
         new = self(cur) if b is None else self(cur, b)
-        return x.at[indices].set(new)
+        return _at(x)[indices].set(new)
 
 
 def frompyfunc(func: Callable, /, nin: int, nout: int, *, identity: Any = None) -> ufunc:

@@ -45,8 +45,16 @@ __all__ = [
 ]
 
 
+def _at(x):
+    """``x.at`` for a traced or a plain numpy array (raw functions of the
+    namespace may return ``numpy.ndarray``s, which have no ``.at``)."""
+    from ftrans.array import leave
+    from ftrans.tracing import Tracer as _T
+    return (x if type(x) is _T else leave(np.asarray(x))).at
+
+
 def _np():
-    import ftrans.numpy as jnp
+    from ftrans.numpy import _ns as jnp
     return jnp
 
 
@@ -82,7 +90,7 @@ def _pow2(e, dtype):
     jnp = _np()
     e = jnp.asarray(e).astype(dtype)
     h = jnp.floor(e / 2)
-    return jnp.exp2(h), jnp.exp2(e - h)
+    return jnp.power(2.0, h).astype(dtype), jnp.power(2.0, e - h).astype(dtype)
 
 
 def frexp(x: ArrayLike, /) -> tuple[Array, Array]:
@@ -104,6 +112,9 @@ def frexp(x: ArrayLike, /) -> tuple[Array, Array]:
     a, b = _pow2(-e, dt)
     m = safe * a * b
     # log2 may round across a power of two: one correction step each way
+    e = jnp.where(m < 0.5, e - 1, jnp.where(m >= 1, e + 1, e))
+    a, b = _pow2(-e, dt)
+    m = safe * a * b
     e = jnp.where(m < 0.5, e - 1, jnp.where(m >= 1, e + 1, e))
     e = jnp.where(special, 0, e)
     a, b = _pow2(-e, dt)
@@ -163,11 +174,8 @@ def spacing(x: ArrayLike, /) -> Array:
     jnp = _np()
     x = lax.stop_gradient(_float(x))
     dt = _aval(x).dtype
-    ax = jnp.abs(x)
-    a, b = _pow2(_ulp_exp(jnp.where(ax == 0, 1.0, ax).astype(dt), dt, None), dt)
-    ulp = jnp.where(ax == 0, np.finfo(dt).smallest_subnormal, a * b)
-    out = jnp.where(jnp.signbit(x), -ulp, ulp)
-    return jnp.where(jnp.isfinite(x), out, np.nan).astype(dt)
+    away = jnp.where(x < 0, -np.inf, np.inf).astype(dt)
+    return (nextafter(x, away) - x).astype(dt)
 
 
 def nextafter(x1: ArrayLike, x2: ArrayLike, /) -> Array:
@@ -196,7 +204,10 @@ def nextafter(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     out = jnp.where(jnp.isinf(x), jnp.where(x > 0, big, -big), out)
     out = jnp.where(x == y, y, out)
     out = jnp.where(jnp.logical_or(jnp.isnan(x), jnp.isnan(y)), np.nan, out)
-    return out.astype(dt)
+    # a step of one ulp is constant almost everywhere: d/dx1 = 1, d/dx2 = 0
+    x1 = _float(x1).astype(dt)
+    x1 = jnp.where(jnp.isfinite(x1), x1, 0.0)
+    return out.astype(dt) + (x1 - lax.stop_gradient(x1))
 
 
 # --- integers --------------------------------------------------------------------------
@@ -295,7 +306,9 @@ def right_shift(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     p = jnp.asarray(_pow2_table(dt, n))[jnp.clip(y, 0, top - 1).astype(np.int64)]
     filled = jnp.where(x < 0, jnp.asarray(-1, dt), jnp.asarray(0, dt)) if dt.kind == "i" \
         else jnp.zeros((), dt)
-    return jnp.where(inside, jnp.floor_divide(x, p), filled).astype(dt)
+    wide = np.int64 if dt.kind == "i" else np.uint64
+    quot = jnp.floor_divide(x.astype(wide), p.astype(wide)).astype(dt)
+    return jnp.where(inside, quot, filled).astype(dt)
 
 
 bitwise_left_shift = left_shift
@@ -784,7 +797,7 @@ def histogram_bin_edges(a: ArrayLike, bins: ArrayLike = 10,
         lo, hi = _float(range[0]), _float(range[1])
     eq = lo == hi
     lo, hi = jnp.where(eq, lo - 0.5, lo), jnp.where(eq, hi + 0.5, hi)
-    return lo + (hi - lo) * jnp.linspace(0.0, 1.0, nb + 1).astype(_aval(a).dtype)
+    return jnp.linspace(lo, hi, nb + 1).astype(_aval(a).dtype)  # ends exactly at hi
 
 
 def histogram(a: ArrayLike, bins: ArrayLike = 10, range: Sequence[ArrayLike] | None = None,  # noqa: A002
@@ -806,7 +819,7 @@ def histogram(a: ArrayLike, bins: ArrayLike = 10, range: Sequence[ArrayLike] | N
     inside = jnp.logical_and(a >= edges[0], a <= edges[-1])
     w = jnp.ones_like(a) if weights is None else jnp.ravel(_float(weights))
     w = jnp.where(inside, w, 0)
-    counts = jnp.zeros(nb, _aval(w).dtype).at[jnp.clip(idx, 0, nb - 1)].add(w)
+    counts = _at(jnp.zeros(nb, _aval(w).dtype))[jnp.clip(idx, 0, nb - 1)].add(w)
     if density:
         counts = counts / jnp.diff(edges) / jnp.sum(counts)
     return counts, edges
@@ -844,7 +857,7 @@ def histogramdd(sample: ArrayLike, bins: ArrayLike | list = 10,
     w = jnp.ones(n, _aval(s).dtype) if weights is None else _float(weights)
     w = jnp.where(inside, w, 0)
     total = int(np.prod(nbs))
-    counts = jnp.reshape(jnp.zeros(total, _aval(w).dtype).at[flat].add(w), tuple(nbs))
+    counts = jnp.reshape(_at(jnp.zeros(total, _aval(w).dtype))[flat].add(w), tuple(nbs))
     if density:
         counts = counts / jnp.sum(counts)
         for k, e in enumerate(edges):
@@ -889,7 +902,7 @@ def bincount(x: ArrayLike, weights: ArrayLike | None = None, minlength: int = 0,
     w = jnp.ones(_aval(x).shape, np.int64) if weights is None else jnp.asarray(weights)
     inside = jnp.logical_and(x >= 0, x < length)
     w = jnp.where(inside, w, 0)
-    return jnp.zeros(length, _aval(w).dtype).at[jnp.clip(x, 0, builtins.max(length - 1, 0))
+    return _at(jnp.zeros(length, _aval(w).dtype))[jnp.clip(x, 0, builtins.max(length - 1, 0))
                                                 ].add(w)
 
 
@@ -911,7 +924,7 @@ def digitize(x: ArrayLike, bins: ArrayLike, right: bool = False, *,
         return jnp.zeros(_aval(jnp.asarray(x)).shape, np.int64)
     decreasing = b[-1] < b[0]
     up = jnp.searchsorted(b, x, side=side)
-    down = n - jnp.searchsorted(b[::-1], x, side="left" if side == "right" else "right")
+    down = n - jnp.searchsorted(b[::-1], x, side=side)
     return jnp.where(decreasing, down, up)
 
 
@@ -1020,7 +1033,7 @@ def trapezoid(y: ArrayLike, x: ArrayLike | None = None, dx: ArrayLike = 1.0,
     else:
         x = _float(x)
         d = jnp.diff(x) if _aval(x).ndim == 1 else jnp.diff(jnp.moveaxis(x, axis, -1), axis=-1)
-    return jnp.sum(d * (y[..., 1:] + y[..., :-1]), axis=-1) / 2
+    return jnp.asarray(jnp.sum(d * (y[..., 1:] + y[..., :-1]), axis=-1) / 2)
 
 
 def unwrap(p: ArrayLike, discont: ArrayLike | None = None, axis: int = -1,
@@ -1142,7 +1155,7 @@ def polymul(a1: ArrayLike, a2: ArrayLike, *, trim_leading_zeros: bool = False) -
         return jnp.zeros(0, dt)
     out = jnp.zeros(na + nb - 1, dt)
     for i in range(na):
-        out = out.at[i:i + nb].add(a[i] * b)
+        out = _at(out)[i:i + nb].add(a[i] * b)
     return out
 
 
@@ -1152,7 +1165,7 @@ def polydiv(u: ArrayLike, v: ArrayLike, *, trim_leading_zeros: bool = False
 
     >>> import numpy as np, ftrans.numpy as jnp
     >>> jnp.polydiv(np.array([1.0, -3.0, 2.0]), np.array([1.0, -1.0]))
-    (array([ 1., -2.]), array([0., 0.]))
+    (array([ 1., -2.]), array([0., 0., 0.]))
     """
     jnp = _np()
     u, v = _float(_poly1d(u, "polydiv")), _float(_poly1d(v, "polydiv"))
@@ -1165,8 +1178,8 @@ def polydiv(u: ArrayLike, v: ArrayLike, *, trim_leading_zeros: bool = False
     r = u.astype(dt)
     for k in range(0, m - n + 1):
         d = scale * r[k]
-        q = q.at[k].set(d)
-        r = r.at[k:k + n + 1].add(-d * v)
+        q = _at(q)[k].set(d)
+        r = _at(r)[k:k + n + 1].add(-d * v)
     return q, r  # numpy keeps the remainder at the length of u
 
 
@@ -1183,8 +1196,8 @@ def polyder(p: ArrayLike, m: int = 1) -> Array:
     p = _poly1d(p, "polyder")
     for _ in range(m):
         n = _aval(p).shape[0]
-        if n <= 1:  # a constant's derivative is the zero polynomial
-            return jnp.zeros(1, _aval(p).dtype)
+        if n == 0:
+            return p
         p = p[:-1] * jnp.arange(n - 1, 0, -1).astype(_aval(p).dtype)
     return p
 
@@ -1267,9 +1280,9 @@ def roots(p: ArrayLike, *, strip_zeros: bool = True) -> Array:
         r = jnp.zeros(0, np.complex128)
     else:
         comp = jnp.zeros((n, n), _aval(p).dtype)
-        comp = comp.at[0, :].set(-p[1:] / p[0])
+        comp = _at(comp)[0, :].set(-p[1:] / p[0])
         if n > 1:
-            comp = comp.at[jnp.arange(1, n), jnp.arange(n - 1)].set(1.0)
+            comp = _at(comp)[jnp.arange(1, n), jnp.arange(n - 1)].set(1.0)
         r = jnp.linalg.eigvals(comp)
     if n_trailing:
         r = jnp.concatenate([r, jnp.zeros(n_trailing, _aval(r).dtype)])
@@ -1440,20 +1453,17 @@ def insert(arr: ArrayLike, obj: ArrayLike | slice, values: ArrayLike,
     if np.any((idx < 0) | (idx > n)):
         raise IndexError(f"insert: index out of range for an axis of length {n}")
     v = jnp.asarray(values).astype(_aval(a).dtype)
+    v = jnp.reshape(v, (1,) * builtins.max(nd - _aval(v).ndim, 0) + _aval(v).shape)
     am = jnp.moveaxis(a, axis, 0)
-    rest = _aval(am).shape[1:]
-    if scalar_obj:
-        vv = jnp.asarray(v)
-        vv = jnp.moveaxis(vv, axis, 0) if _aval(vv).ndim == nd else vv
-        vv = jnp.reshape(vv, (-1,) + rest) if _aval(vv).ndim > len(rest) else \
-            jnp.broadcast_to(vv, (1,) + rest)
-        k = _aval(vv).shape[0]
+    if scalar_obj:  # numpy: the values' first axis becomes the inserted axis
+        v = jnp.moveaxis(v, 0, axis)
+        k = _aval(v).shape[axis]
         new_pos = np.full(k, idx[0])
     else:
         k = len(idx)
-        vv = jnp.broadcast_to(v if _aval(v).ndim < nd else jnp.moveaxis(v, axis, 0),
-                              (k,) + rest)
         new_pos = idx
+    target = tuple(k if d == axis else n_ for d, n_ in enumerate(_aval(a).shape))
+    vv = jnp.moveaxis(jnp.broadcast_to(v, target), axis, 0)
     # the order of old and new rows: stable by target position, new ones first
     order = np.argsort(np.concatenate([np.arange(n), new_pos]) * 2
                        + np.concatenate([np.ones(n), np.zeros(k)]), kind="stable")
@@ -1502,7 +1512,7 @@ def put_along_axis(arr: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: 
     idx = jnp.asarray(indices)
     if axis is None:
         flat = jnp.ravel(a)
-        return jnp.reshape(flat.at[jnp.ravel(idx)].set(
+        return jnp.reshape(_at(flat)[jnp.ravel(idx)].set(
             jnp.ravel(jnp.broadcast_to(jnp.asarray(values), _aval(idx).shape))), _aval(a).shape)
     nd = _aval(a).ndim
     axis %= nd
@@ -1515,7 +1525,7 @@ def put_along_axis(arr: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: 
     grids = list(np.indices(shape, sparse=True))
     grids[axis] = idx
     v = jnp.broadcast_to(jnp.asarray(values).astype(_aval(a).dtype), shape)
-    return a.at[tuple(grids)].set(v)
+    return _at(a)[tuple(grids)].set(v)
 
 
 def fill_diagonal(a: ArrayLike, val: ArrayLike, wrap: bool = False, *,
@@ -1549,7 +1559,7 @@ def fill_diagonal(a: ArrayLike, val: ArrayLike, wrap: bool = False, *,
     v = jnp.ravel(jnp.asarray(val)).astype(_aval(a).dtype)
     nv = _aval(v).shape[0]
     vv = v[jnp.asarray(np.arange(len(flat_idx)) % builtins.max(nv, 1))] if nv else v
-    return jnp.reshape(jnp.ravel(a).at[jnp.asarray(flat_idx)].set(vv), sh)
+    return jnp.reshape(_at(jnp.ravel(a))[jnp.asarray(flat_idx)].set(vv), sh)
 
 
 def resize(a: ArrayLike, new_shape: Shape) -> Array:

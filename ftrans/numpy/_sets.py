@@ -25,8 +25,16 @@ __all__ = ["unique", "unique_all", "unique_counts", "unique_inverse", "unique_va
            "union1d", "intersect1d", "setdiff1d", "setxor1d", "isin", "extract"]
 
 
+def _at(x):
+    """``x.at`` for a traced or a plain numpy array (raw functions of the
+    namespace may return ``numpy.ndarray``s, which have no ``.at``)."""
+    from ftrans.array import leave
+    from ftrans.tracing import Tracer as _T
+    return (x if type(x) is _T else leave(np.asarray(x))).at
+
+
 def _np():
-    import ftrans.numpy as jnp
+    from ftrans.numpy import _ns as jnp
     return jnp
 
 
@@ -115,7 +123,8 @@ def _unique_rows(ar, axis, return_index, return_inverse, return_counts, size, fi
     shape = get_aval(x).shape
     rows = jnp.reshape(x, (shape[0], -1))
     ncol = get_aval(rows).shape[1]
-    order = jnp.lexsort([rows[:, j] for j in reversed(range(ncol))]) if ncol else \
+    from ftrans.numpy._more import lexsort
+    order = lexsort([rows[:, j] for j in reversed(range(ncol))]) if ncol else \
         jnp.arange(shape[0])
     s = rows[order]
     n = shape[0]
@@ -142,7 +151,7 @@ def _extras(vals, order, mask, idx, valid, n, k, return_index, return_inverse,
         out.append(jnp.where(valid, order[idx], order[0] if n else 0))
     if return_inverse:
         group = jnp.cumsum(mask) - 1
-        inv = jnp.zeros(n, np.int64).at[order].set(group.astype(np.int64))
+        inv = _at(jnp.zeros(n, np.int64))[order].set(group.astype(np.int64))
         out.append(inv if in_shape is None else jnp.reshape(inv, in_shape))
     if return_counts:
         nxt = jnp.concatenate([idx[1:], jnp.full((1,), n, idx.dtype)]) if k else idx

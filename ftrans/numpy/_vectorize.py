@@ -63,7 +63,7 @@ def vectorize(pyfunc: Callable, *, excluded: Collection[int | str] = frozenset()
 
     @functools.wraps(pyfunc)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        import ftrans.numpy as jnp
+        from ftrans.numpy import _ns as jnp
         from ftrans.batching import vmap
 
         static_kw = {k: v for k, v in kwargs.items() if k in excluded}
