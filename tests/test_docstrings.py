@@ -11,13 +11,27 @@ import ftrans.nn
 import ftrans.numpy
 import ftrans.numpy.fft
 import ftrans.numpy.linalg
+import ftrans.ad_checkpoint
+import ftrans.dask
+import ftrans.debug
+import ftrans.flatten_util
+import ftrans.random
 import ftrans.scipy.linalg
+import ftrans.scipy.optimize
+import ftrans.scipy.signal
+import ftrans.scipy.special
+import ftrans.scipy.stats
 import ftrans.test_util
+import ftrans.tree
 import ftrans.tree_util
 import ftrans.viz
 
+_STATS = [getattr(ftrans.scipy.stats, name) for name in ftrans.scipy.stats.__all__]
 MODULES = [ftrans, ftrans.lax, ftrans.numpy, ftrans.numpy.linalg, ftrans.numpy.fft,
-           ftrans.nn, ftrans.tree_util, ftrans.test_util, ftrans.viz, ftrans.scipy.linalg]
+           ftrans.nn, ftrans.tree_util, ftrans.tree, ftrans.flatten_util, ftrans.test_util,
+           ftrans.viz, ftrans.scipy.linalg, ftrans.scipy.special, ftrans.scipy.signal,
+           ftrans.scipy.optimize, *_STATS, ftrans.random, ftrans.ad_checkpoint,
+           ftrans.debug, ftrans.dask]
 
 
 def _public(module):
