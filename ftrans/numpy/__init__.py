@@ -44,14 +44,8 @@ def _export_public():
     # returns ftrans.Arrays: one rule at the boundary (_ufuncs.public), not per
     # function; aliases (asin, arcsin) stay one object
     import inspect
-    from ftrans.numpy._ufuncs import public
-    done: dict = {}
-    for name, f in list(globals().items()):
-        if inspect.isfunction(f) and f.__module__.startswith("ftrans.numpy.") \
-                and not name.startswith("_"):
-            if id(f) not in done:
-                done[id(f)] = public(f)
-            globals()[name] = done[id(f)]
+    from ftrans.numpy._ufuncs import public, wrap_public
+    wrap_public(globals())
     for name in linalg.__all__:
         f = getattr(linalg, name)
         if inspect.isfunction(f):

@@ -11,20 +11,9 @@ from ftrans.numpy._creation import *  # noqa: F401,F403
 from ftrans.numpy._indexing import *  # noqa: F401,F403
 from ftrans.numpy._linalg_ops import *  # noqa: F401,F403
 from ftrans.numpy import linalg  # noqa: F401
+from ftrans.numpy._ufuncs import wrap_public as _wrap_public
 
 
-def _wrap_public():
-    # the boundary of the package (_ufuncs.public): results are ftrans.Arrays,
-    # which take traced indices, as in the package's namespace
-    import inspect
-    from ftrans.numpy._ufuncs import public
-    done: dict = {}
-    for name, f in list(globals().items()):
-        if inspect.isfunction(f) and f.__module__.startswith("ftrans.numpy.") \
-                and not name.startswith("_"):
-            if id(f) not in done:
-                done[id(f)] = public(f)
-            globals()[name] = done[id(f)]
-
-
-_wrap_public()
+# the boundary of the package: results are ftrans.Arrays, which take traced
+# indices, as in the package's namespace
+_wrap_public(globals())

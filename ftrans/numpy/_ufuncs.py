@@ -139,6 +139,20 @@ def _annotation_kind(annotation) -> Callable | None:
     return None
 
 
+def wrap_public(namespace: dict) -> None:
+    """Replace every public ``ftrans.numpy`` function in ``namespace`` (a
+    module's ``globals()``) by ``public(f)``; aliases (``asin``, ``arcsin``)
+    stay one object."""
+    import inspect
+    done: dict = {}
+    for name, f in list(namespace.items()):
+        if inspect.isfunction(f) and f.__module__.startswith("ftrans.numpy.") \
+                and not name.startswith("_"):
+            if id(f) not in done:
+                done[id(f)] = public(f)
+            namespace[name] = done[id(f)]
+
+
 def public(f: Callable) -> Callable:
     """``f`` as ``ftrans.numpy`` exports it: every argument annotated
     ``ArrayLike`` (or ``Sequence[ArrayLike]``) goes through ``asarray`` when
