@@ -9,12 +9,12 @@ from __future__ import annotations
 import pathlib
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout
 import ftrans  # noqa: E402
+from ftrans.test_util import measured_peak_bytes  # noqa: E402
 import ftrans.numpy as jnp  # noqa: E402
 from ftrans import lax  # noqa: E402
 
@@ -246,19 +246,6 @@ def interleaved(fns, repeats=REPEATS) -> list[float]:
     return [float(np.median(s)) for s in samples]
 
 
-def measured_peak(closed, args) -> int:
-    """Peak bytes traced by ``tracemalloc`` while ``eval_jaxpr`` runs ``closed``."""
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        out = ftrans.eval_jaxpr(closed.jaxpr, closed.consts, *args)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    del out
-    return peak
-
-
 def memory_rows(rng):
     """Predicted (``cost_analysis``) against measured peak memory of the
     intermediates, for the benchmark workloads' jaxprs."""
@@ -288,7 +275,7 @@ def memory_rows(rng):
         closed = ftrans.make_jaxpr(fn)(*args)
         flat = ftrans.tree_util.tree_leaves(args)
         rows.append((name, ftrans.cost_analysis(fn, *args).peak_bytes,
-                     measured_peak(closed, flat)))
+                     measured_peak_bytes(closed, *flat)))
     return rows
 
 

@@ -8,7 +8,6 @@ peak memory must drop when a deep chain saves nothing but block inputs.
 
 from __future__ import annotations
 
-import tracemalloc
 from collections import Counter
 
 import numpy as np
@@ -20,7 +19,7 @@ from ftrans.ad_checkpoint import (checkpoint, checkpoint_name, checkpoint_polici
                                   print_saved_residuals, saved_residuals)
 from ftrans.api import _diff_mask
 from ftrans.derivatives import derivatives
-from ftrans.test_util import check_grads
+from ftrans.test_util import check_grads, measured_peak_bytes
 
 P = checkpoint_policies
 
@@ -183,18 +182,6 @@ def _plain_chain(depth):
     return f
 
 
-def _measured_peak(closed, *args):
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        out = ftrans.eval_jaxpr(closed.jaxpr, closed.consts, *args)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    del out
-    return peak
-
-
 def test_nothing_saveable_lowers_peak_memory_on_a_deep_chain(rng):
     x = rng.standard_normal(20_000)  # 160 kB per value
     everything, nothing = _chain(12, P.everything_saveable), _chain(12, P.nothing_saveable)
@@ -206,7 +193,7 @@ def test_nothing_saveable_lowers_peak_memory_on_a_deep_chain(rng):
     assert peak_n < 0.5 * peak_e, (peak_n, peak_e)
     plain = ftrans.cost_analysis(ftrans.grad(_plain_chain(12)), x).peak_bytes
     assert peak_e <= 1.25 * plain, (peak_e, plain)  # saving everything: as no checkpoint
-    measured_e, measured_n = _measured_peak(closed_e, x), _measured_peak(closed_n, x)
+    measured_e, measured_n = measured_peak_bytes(closed_e, x), measured_peak_bytes(closed_n, x)
     assert measured_n < 0.5 * measured_e, (measured_n, measured_e)
 
 

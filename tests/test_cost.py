@@ -1,8 +1,6 @@
 """Cost analysis (ftrans.transforms.cost): FLOPs against hand counts, peak
 memory against tracemalloc, the printed table, and jacfwd vs jacrev."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
@@ -10,6 +8,7 @@ import ftrans
 import ftrans.numpy as jnp
 from ftrans import lax
 from ftrans.core import Primitive
+from ftrans.test_util import measured_peak_bytes
 from ftrans.transforms.cost import analyze
 
 
@@ -132,18 +131,6 @@ def test_the_table_lists_the_primitives(rng):
     assert lines[2].split()[0] == "dot_general"
 
 
-def _measured_peak(run, closed, args):
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        out = run(closed.jaxpr, closed.consts, *args)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    del out
-    return peak
-
-
 def _rnn_loss(wh, xs):
     def step(h, x):
         h = jnp.tanh(wh @ h + x)
@@ -174,7 +161,7 @@ def test_peak_bytes_match_tracemalloc_within_25_percent(rng, name):
     closed = ftrans.make_jaxpr(f)(*args)
     predicted = analyze(closed).peak_bytes
     assert predicted > 500_000
-    measured = _measured_peak(ftrans.eval_jaxpr, closed, ftrans.tree_util.tree_leaves(args))
+    measured = measured_peak_bytes(closed, *ftrans.tree_util.tree_leaves(args))
     assert abs(measured - predicted) <= 0.25 * predicted, (measured, predicted)
 
 
@@ -183,7 +170,7 @@ def test_a_scan_body_frees_its_values_every_iteration(rng):
     it must be freed at once (it once lived until the garbage collector ran,
     held by a frame that referenced itself), so the peak stays near one."""
     closed = ftrans.make_jaxpr(ftrans.grad(_rnn_loss))(np.ones((256, 256)), np.ones((100, 256)))
-    measured = _measured_peak(ftrans.eval_jaxpr, closed, [np.ones((256, 256)) / 300,
+    measured = measured_peak_bytes(closed, *[np.ones((256, 256)) / 300,
                                                            np.ones((100, 256))])
     assert measured < 5 * 256 * 256 * 8
 
