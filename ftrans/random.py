@@ -78,7 +78,10 @@ def _check_key(name: str, key) -> Array:
 
 
 def _check_shape(name: str, shape, *param_shapes, arg: str = "shape") -> tuple:
-    """``shape`` as a tuple of ints; with ``param_shapes``, they must broadcast to it."""
+    """``shape`` as a tuple of ints; with ``param_shapes``, they must broadcast
+    to it, and ``shape=None`` means their broadcast shape."""
+    if shape is None and param_shapes:
+        return np.broadcast_shapes(*param_shapes)
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (int(shape),)
     try:
@@ -325,8 +328,6 @@ def truncated_normal(key: KeyArray, lower: ArrayLike, upper: ArrayLike,
     key = _check_key("truncated_normal", key)
     dtype = _float_dtype("truncated_normal", dtype)
     lower, upper = _as(lower, dtype), _as(upper, dtype)
-    if shape is None:
-        shape = np.broadcast_shapes(jnp.shape(lower), jnp.shape(upper))
     shape = _check_shape("truncated_normal", shape, jnp.shape(lower), jnp.shape(upper))
     sqrt2 = dtype.type(np.sqrt(2))
     a = lax.erf(lower / sqrt2)
@@ -439,8 +440,6 @@ def multivariate_normal(key: KeyArray, mean: ArrayLike, cov: ArrayLike,
     if cov.ndim < 2 or cov.shape[-2:] != (n, n):
         raise ValueError(f"multivariate_normal: argument cov must have shape (..., {n}, {n}) "
                          f"for a mean of {_aval(mean).str_short()}, got {_aval(cov).str_short()}")
-    if shape is None:
-        shape = np.broadcast_shapes(mean.shape[:-1], cov.shape[:-2])
     shape = _check_shape("multivariate_normal", shape, mean.shape[:-1], cov.shape[:-2])
     if method == "svd":
         u, s, _ = jnp.linalg.svd(cov)
@@ -488,8 +487,6 @@ def bernoulli(key: KeyArray, p: ArrayLike = 0.5, shape: Sequence[int] | None = N
     p = jnp.asarray(p)
     if p.dtype.kind != "f":
         p = p.astype(float)
-    if shape is None:
-        shape = jnp.shape(p)
     shape = _check_shape("bernoulli", shape, jnp.shape(p))
     return uniform(key, shape, p.dtype) < p
 
@@ -666,8 +663,6 @@ def categorical(key: KeyArray, logits: ArrayLike, axis: int = -1,
         raise ValueError("categorical: argument logits must have at least one dimension")
     axis = axis % logits.ndim
     batch_shape = tuple(logits.shape[:axis] + logits.shape[axis + 1:])
-    if shape is None:
-        shape = batch_shape
     shape = _check_shape("categorical", shape, batch_shape)
     prefix = shape[:len(shape) - len(batch_shape)]
     if replace:
@@ -782,8 +777,6 @@ def gamma(key: KeyArray, a: ArrayLike, shape: Sequence[int] | None = None,
     key = _check_key("gamma", key)
     dtype = _float_dtype("gamma", dtype)
     a = _as(a, dtype)
-    if shape is None:
-        shape = jnp.shape(a)
     shape = _check_shape("gamma", shape, jnp.shape(a))
     return _gamma_reparam(key, jnp.broadcast_to(a, shape))
 
@@ -799,8 +792,6 @@ def loggamma(key: KeyArray, a: ArrayLike, shape: Sequence[int] | None = None,
     key = _check_key("loggamma", key)
     dtype = _float_dtype("loggamma", dtype)
     a = _as(a, dtype)
-    if shape is None:
-        shape = jnp.shape(a)
     shape = _check_shape("loggamma", shape, jnp.shape(a))
     return _loggamma_reparam(key, jnp.broadcast_to(a, shape))
 
@@ -816,8 +807,6 @@ def beta(key: KeyArray, a: ArrayLike, b: ArrayLike, shape: Sequence[int] | None 
     key = _check_key("beta", key)
     dtype = _float_dtype("beta", dtype)
     a, b = _as(a, dtype), _as(b, dtype)
-    if shape is None:
-        shape = np.broadcast_shapes(jnp.shape(a), jnp.shape(b))
     shape = _check_shape("beta", shape, jnp.shape(a), jnp.shape(b))
     ka, kb = split(key)
     # in log space, scaled by the larger: no underflow for small a or b
@@ -842,8 +831,6 @@ def dirichlet(key: KeyArray, alpha: ArrayLike, shape: Sequence[int] | None = Non
     if alpha.ndim < 1:
         raise ValueError("dirichlet: argument alpha must have at least one dimension, got "
                          f"{_aval(alpha).str_short()}")
-    if shape is None:
-        shape = alpha.shape[:-1]
     shape = _check_shape("dirichlet", shape, alpha.shape[:-1])
     full = shape + alpha.shape[-1:]
     log_g = loggamma(key, jnp.broadcast_to(alpha, full), full, dtype)
@@ -915,8 +902,6 @@ def poisson(key: KeyArray, lam: ArrayLike, shape: Sequence[int] | None = None,
     key = _check_key("poisson", key)
     dtype = _int_dtype("poisson", dtype)
     lam = stop_gradient(jnp.asarray(lam))
-    if shape is None:
-        shape = jnp.shape(lam)
     shape = _check_shape("poisson", shape, jnp.shape(lam))
     # float32 throughout, as JAX (so that the draws are JAX's)
     lam = jnp.broadcast_to(lam, shape).astype(np.float32)
