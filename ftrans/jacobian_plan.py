@@ -24,8 +24,6 @@ calls ``plan_jacobian``; this module only reads jaxprs.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -34,7 +32,7 @@ import numpy as np
 from ftrans._identity_cache import IdentityCache
 from ftrans.batching import _batched
 from ftrans.core import ClosedJaxpr, ShapedArray
-from ftrans.derivatives import Derivatives, _Uncacheable, structure_key
+from ftrans.derivatives import Derivatives
 from ftrans.transforms.cost import analyze
 
 __all__ = ["PassCost", "JacobianPlan", "plan_jacobian"]
@@ -153,10 +151,7 @@ class _Pass:
         return lo, True
 
 
-_cache: OrderedDict = OrderedDict()
-_lock = threading.Lock()
-_CACHE_SIZE = 64
-_by_derived = IdentityCache(_CACHE_SIZE)  # Derivatives object -> {options: plan}
+_cache = IdentityCache(64)  # Derivatives object (cached by structure) -> {options: plan}
 
 
 def plan_jacobian(derived: Derivatives, in_avals: Sequence[ShapedArray],
@@ -166,7 +161,8 @@ def plan_jacobian(derived: Derivatives, in_avals: Sequence[ShapedArray],
     """The plan for the Jacobian of the traced jaxpr behind ``derived``
     w.r.t. its differentiable inputs ``in_avals``, of its live outputs
     ``out_avals`` (those whose derivative is not zero by construction).
-    Cached by the jaxpr's structure and the arguments."""
+    Cached per ``derived`` (which ``derivatives`` caches by the jaxpr's
+    structure) and the arguments."""
     if mode not in MODES:
         raise ValueError(f"jacobian: mode must be one of {MODES}, got {mode!r}")
     if chunk_size is not None and chunk_size < 1:
@@ -174,23 +170,12 @@ def plan_jacobian(derived: Derivatives, in_avals: Sequence[ShapedArray],
     lin = derived.linearized
     options = (tuple(map(str, in_avals)), tuple(map(str, out_avals)), mode, chunk_size,
                memory_limit)
-    by_derived = _by_derived.get(derived)  # the same program: the cached derived jaxprs
-    if by_derived is not None and options in by_derived:
-        return by_derived[options]
+    by_derived = _cache.get(derived)  # the same program: the cached derived jaxprs
     if by_derived is None:
         by_derived = {}
-        _by_derived.put(derived, by_derived)
-    try:
-        key = (structure_key(lin.linear), *options)
-    except (_Uncacheable, TypeError):
-        key = None
-    if key is not None:
-        with _lock:
-            found = _cache.get(key)
-            if found is not None:
-                _cache.move_to_end(key)
-                by_derived[options] = found
-                return found
+        _cache.put(derived, by_derived)
+    if options in by_derived:
+        return by_derived[options]
     n, m = sum(a.size for a in in_avals), sum(a.size for a in out_avals)
     passes = {"fwd": _Pass("fwd", lin.linear, lin.n_res, n),
               "rev": _Pass("rev", derived.transposed, lin.n_res, m)}
@@ -215,9 +200,4 @@ def plan_jacobian(derived: Derivatives, in_avals: Sequence[ShapedArray],
     plan = JacobianPlan(chosen, chunks[chosen], costs["fwd"], costs["rev"], mode,
                         memory_limit, fits[chosen])
     by_derived[options] = plan
-    if key is not None:
-        with _lock:
-            _cache[key] = plan
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
     return plan
