@@ -559,6 +559,13 @@ def nanargmin(a: ArrayLike, axis: int | None = None, out: None = None,
     return _nan_arg(a, axis, keepdims, "nanargmin", np.inf, _np().argmin)
 
 
+def _nan_as(a, fill):
+    """``a`` with its NaNs replaced by ``fill`` (integer arrays have none)."""
+    jnp = _np()
+    a = jnp.asarray(a)
+    return jnp.where(jnp.isnan(a), fill, a) if _aval(a).dtype.kind in "fc" else a
+
+
 def nancumsum(a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None,
               out: None = None) -> Array:
     """``cumsum`` with NaNs counted as 0.
@@ -567,11 +574,7 @@ def nancumsum(a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = N
     >>> jnp.nancumsum(np.array([1.0, np.nan, 2.0]))
     array([1., 1., 3.])
     """
-    jnp = _np()
-    a = jnp.asarray(a)
-    if _aval(a).dtype.kind in "fc":
-        a = jnp.where(jnp.isnan(a), 0, a)
-    return jnp.cumsum(a, axis=axis, dtype=dtype)
+    return _np().cumsum(_nan_as(a, 0), axis=axis, dtype=dtype)
 
 
 def nancumprod(a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None,
@@ -582,11 +585,7 @@ def nancumprod(a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = 
     >>> jnp.nancumprod(np.array([2.0, np.nan, 3.0]))
     array([2., 2., 6.])
     """
-    jnp = _np()
-    a = jnp.asarray(a)
-    if _aval(a).dtype.kind in "fc":
-        a = jnp.where(jnp.isnan(a), 1, a)
-    return jnp.cumprod(a, axis=axis, dtype=dtype)
+    return _np().cumprod(_nan_as(a, 1), axis=axis, dtype=dtype)
 
 
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
