@@ -26,6 +26,7 @@ import numpy as np
 
 from ftrans.core import get_aval
 from ftrans.errors import ConcretizationError
+from ftrans.numpy._reductions import _nan_fill
 from ftrans.tracing import Tracer
 from ftrans.typing import Array, ArrayLike, DTypeLike, Shape
 
@@ -559,13 +560,6 @@ def nanargmin(a: ArrayLike, axis: int | None = None, out: None = None,
     return _nan_arg(a, axis, keepdims, "nanargmin", np.inf, _np().argmin)
 
 
-def _nan_as(a, fill):
-    """``a`` with its NaNs replaced by ``fill`` (integer arrays have none)."""
-    jnp = _np()
-    a = jnp.asarray(a)
-    return jnp.where(jnp.isnan(a), fill, a) if _aval(a).dtype.kind in "fc" else a
-
-
 def nancumsum(a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None,
               out: None = None) -> Array:
     """``cumsum`` with NaNs counted as 0.
@@ -574,7 +568,7 @@ def nancumsum(a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = N
     >>> jnp.nancumsum(np.array([1.0, np.nan, 2.0]))
     array([1., 1., 3.])
     """
-    return _np().cumsum(_nan_as(a, 0), axis=axis, dtype=dtype)
+    return _np().cumsum(_nan_fill(a, 0), axis=axis, dtype=dtype)
 
 
 def nancumprod(a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None,
@@ -585,7 +579,7 @@ def nancumprod(a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = 
     >>> jnp.nancumprod(np.array([2.0, np.nan, 3.0]))
     array([2., 2., 6.])
     """
-    return _np().cumprod(_nan_as(a, 1), axis=axis, dtype=dtype)
+    return _np().cumprod(_nan_fill(a, 1), axis=axis, dtype=dtype)
 
 
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
