@@ -33,7 +33,7 @@ from ftrans._identity_cache import IdentityCache
 from ftrans.batching import _batched
 from ftrans.core import ClosedJaxpr, ShapedArray
 from ftrans.derivatives import Derivatives
-from ftrans.transforms.cost import analyze
+from ftrans.transforms.cost import analyze, si
 
 __all__ = ["PassCost", "JacobianPlan", "plan_jacobian"]
 
@@ -59,8 +59,8 @@ class PassCost:
     def __str__(self) -> str:
         return (f"{self.mode}: {self.width} {'JVP columns' if self.mode == 'fwd' else 'VJP rows'}"
                 f" in {self.n_chunks} chunk(s) of {self.chunk_size}, "
-                f"{_si(self.flops)} flops, peak {_si(self.peak_bytes)}B "
-                f"(residuals {_si(self.residual_bytes)}B)")
+                f"{si(self.flops)} flops, peak {si(self.peak_bytes)}B "
+                f"(residuals {si(self.residual_bytes)}B)")
 
 
 @dataclass(frozen=True)
@@ -81,18 +81,11 @@ class JacobianPlan:
         return self.forward if self.mode == "fwd" else self.reverse
 
     def __str__(self) -> str:
-        limit = "" if self.memory_limit is None else f", memory limit {_si(self.memory_limit)}B"
+        limit = "" if self.memory_limit is None else f", memory limit {si(self.memory_limit)}B"
         over = "" if self.fits else " (no chunking fits the memory limit)"
         chunk = "whole width" if self.chunk_size is None else f"chunk_size={self.chunk_size}"
         return (f"jacobian plan (mode={self.requested!r}{limit}): {self.mode}, {chunk}{over}\n"
                 f"  {self.forward}\n  {self.reverse}")
-
-
-def _si(x: float) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}{unit}"
-    return f"{x:.3g}"
 
 
 def _bytes(avals: Sequence[ShapedArray]) -> int:

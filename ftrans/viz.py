@@ -53,6 +53,7 @@ import numpy as np
 
 from ftrans.core import ClosedJaxpr, Jaxpr, Var
 from ftrans.pretty import _Namer, _literal_str
+from ftrans.transforms.cost import analyze, si
 
 __all__ = ["to_dot", "render", "save_graphs"]
 
@@ -122,7 +123,6 @@ def _const_preview(value, max_elements: int) -> str | None:
 
 def _eqn_cost(eqn, key: str) -> int:
     """One equation's cost (its bodies' included) by ``cost_analysis``'s model."""
-    from ftrans.transforms.cost import analyze
     alone = analyze(Jaxpr([], [v for v in eqn.inputs if type(v) is Var], [eqn], eqn.outputs))
     if key == "bytes":
         return alone.bytes_read + alone.bytes_written
@@ -135,13 +135,6 @@ def _heat(cost: int, top: int) -> str:
     white, red = np.array([255, 255, 255]), np.array([239, 68, 68])
     r, g, b = np.rint(white + t * (red - white)).astype(int)
     return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def _si(x: int) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if x >= scale:
-            return f"{x / scale:.3g}{unit}"
-    return str(x)
 
 
 class _Writer:
@@ -158,7 +151,7 @@ class _Writer:
     def eqn_node(self, indent, node_id, eqn, label):
         if self.color_by is not None:
             cost = _eqn_cost(eqn, self.color_by)
-            label += f"\n{self.color_by} {_si(cost)}"
+            label += f"\n{self.color_by} {si(cost)}"
             self.costs.append((len(self.lines), cost))
         self.node(indent, node_id, "eqn", label)
 

@@ -41,6 +41,14 @@ def _nbytes(aval) -> int:
     return n * aval.dtype.itemsize
 
 
+def si(x: float) -> str:
+    """``x`` with a k/M/G suffix and 3 significant digits: ``si(2400) == '2.4k'``."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{unit}"
+    return f"{x:.3g}"
+
+
 class CostAnalysis:
     """The cost of a jaxpr (see the module docstring for the model).
 
