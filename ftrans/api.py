@@ -61,15 +61,17 @@ def _check_primals(transform: str, f: Callable, args: Sequence, idx=None) -> Non
                 "or leave the argument out of argnums.")
 
 
-def _check_output_dtypes(transform: str, f: Callable, avals, holomorphic: bool) -> None:
+def _check_output_dtypes(transform: str, f: Callable, avals, holomorphic: bool,
+                         complex_ok: bool = False) -> None:
     """JAX's rules for the outputs of ``grad``/``jacrev`` (and, holomorphic,
-    ``jacfwd``): complex outputs need ``holomorphic=True``, which needs them."""
+    ``jacfwd``): complex outputs need ``holomorphic=True``, which needs them.
+    ``complex_ok``: forward mode, where complex outputs of real inputs are fine."""
     for aval in avals:
         complex_out = aval.dtype.kind == "c"
         if holomorphic and not complex_out:
             raise TypeError(f"{transform} with holomorphic=True requires outputs with "
                             f"complex dtype, but got {aval.dtype.name}.")
-        if not holomorphic and complex_out and transform != "jacfwd":
+        if not holomorphic and complex_out and not complex_ok:
             raise TypeError(
                 f"{transform} requires real-valued outputs (output dtype that is a "
                 f"sub-dtype of np.floating), but got {aval.dtype.name}. For holomorphic "
@@ -537,8 +539,8 @@ def _jacobian(name: str, fun: Callable, argnums, has_aux: bool, reverse: bool,
         # choose: complex inputs reverse (as jacrev), complex outputs forward
         complex_in = not holomorphic and any(a.dtype.kind == "c" for a in in_avals)
         complex_out = not holomorphic and any(a.dtype.kind == "c" for a in out_avals)
-        _check_output_dtypes("jacfwd" if name in ("jacobian", "hessian") and not complex_in else name,
-                             fun, out_avals, holomorphic)
+        forward_ok = name == "jacfwd" or (name in ("jacobian", "hessian") and not complex_in)
+        _check_output_dtypes(name, fun, out_avals, holomorphic, complex_ok=forward_ok)
         lin = _Linearized(traced)
         # outputs whose derivative is zero by construction are left out of the
         # linear map; their blocks are zeros
